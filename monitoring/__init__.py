@@ -1,0 +1,1 @@
+"""The monitoring domain: definitions, windows, data, results and runs. Never imports azure.functions."""

@@ -217,12 +217,11 @@ class InputData(Strict):
         value = value.strip()
         if not value:
             raise PydanticCustomError("path", "`path` is empty", {})
-        if value.startswith("azureml:") and not value.startswith("azureml://"):
-            if not _AZUREML_ASSET.match(value):
-                raise PydanticCustomError(
-                    "path", "`{value}` is not an asset reference of the form azureml:<name>:<version>",
-                    {"value": value},
-                )
+        if value.startswith("azureml:") and not value.startswith("azureml://") and not _AZUREML_ASSET.match(value):
+            raise PydanticCustomError(
+                "path", "`{value}` is not an asset reference of the form azureml:<name>:<version>",
+                {"value": value},
+            )
         return value
 
     @property

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -135,7 +134,8 @@ def _prediction_columns(signal: Any) -> list[str]:
 
 def _select_features(signal: Any, plan: SignalPlan) -> list[str]:
     """Explicit features, the prediction columns, or every common column that is not a role column."""
-    assert plan.production is not None and plan.reference is not None
+    assert plan.production is not None
+    assert plan.reference is not None
     prod_cols, ref_cols = plan.production.columns(), plan.reference.columns()
     common = [c for c in ref_cols if c in set(prod_cols)]
     if isinstance(signal.features, list):
@@ -192,7 +192,7 @@ def plan_signal(name: str, signal: Any, loaded: LoadedMonitor, fire_time: dateti
         plan.features = _select_features(signal, plan)
     except MonitoringError as exc:
         plan.error = str(exc)
-    except Exception as exc:  # noqa: BLE001 - one signal's planning bug must not sink the run
+    except Exception as exc:
         log.exception("planning signal %s failed", name)
         plan.error = f"{type(exc).__name__}: {exc}"
     return plan
@@ -250,7 +250,8 @@ def compute_signal(plan: SignalPlan, *, features: list[str] | None = None,
 
 
 def _compute(plan: SignalPlan, features: list[str], on_feature: Callable[[str], None] | None) -> SignalResult:
-    assert plan.production is not None and plan.reference is not None
+    assert plan.production is not None
+    assert plan.reference is not None
     segment_col = [plan.segment["feature_name"]] if plan.segment else []
     wanted = list(dict.fromkeys([*features, *segment_col]))
     production = plan.production.read(wanted)
@@ -318,26 +319,7 @@ def finalize_run(plan: RunPlan, results: Mapping[str, SignalResult], store: Stor
     return run
 
 
-def run_local(loaded: LoadedMonitor, fire_time: datetime, store: Store, *,
-              asset_map: dict[str, str] | None = None, max_workers: int = 4,
-              on_feature: Callable[[str, str], None] | None = None,
-              on_plan: Callable[[RunPlan], None] | None = None) -> tuple[RunPlan, dict[str, Any]]:
-    """Plan, compute every signal in parallel threads, and finalize: the embedded default."""
-    started = datetime.now(UTC)
-    plan = plan_run(loaded, fire_time, asset_map=asset_map)
-    if on_plan is not None:
-        on_plan(plan)
-
-    def one(sp: SignalPlan) -> SignalResult:
-        callback = (lambda feature: on_feature(sp.name, feature)) if on_feature else None
-        return compute_signal(sp, on_feature=callback)
-
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(plan.signals)))) as pool:
-        results = dict(zip([s.name for s in plan.signals], pool.map(one, plan.signals), strict=True))
-    return plan, finalize_run(plan, results, store, started_at=started)
-
-
 __all__ = [
     "DataRef", "RunPlan", "SignalPlan", "compute_signal", "finalize_run", "merge_batches", "plan_run",
-    "plan_signal", "run_local",
+    "plan_signal",
 ]

@@ -1,0 +1,39 @@
+# The two commands of the README. Each creates a virtual environment in the checkout and installs
+# into it, so a fresh machine with Python 3.11, pip, Node/npm and apt needs nothing else.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test lint bench clean
+
+demo: $(VENV)/.runtime
+	$(PY) -m monitoring demo
+
+test: $(VENV)/.dev node_modules/.bin/azurite
+	$(PY) -m ruff check .
+	$(PY) -m pytest -n auto --durations=15
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+
+bench: $(VENV)/.dev
+	$(PY) bench/bench_run.py
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+node_modules/.bin/azurite: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+clean:
+	rm -rf $(VENV) .venv-infra node_modules demo-output monitoring-results

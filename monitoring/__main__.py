@@ -1,0 +1,7 @@
+"""Entry point of ``python -m monitoring``."""
+
+import sys
+
+from monitoring.cli import main
+
+sys.exit(main())

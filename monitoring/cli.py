@@ -1,0 +1,211 @@
+"""``python -m monitoring``: validate, run, demo and schema, on local files with no cloud account.
+
+Exit codes (stable, for CI pipelines and cron jobs):
+
+====  ==========================================================================
+0     the run completed and no alert-enabled signal breached (``validate``: valid)
+1     unexpected failure (a bug: the traceback is printed)
+2     invalid definition, data or configuration; or a signal failed
+3     the run completed and at least one alert-enabled signal breached
+====  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from monitoring.errors import DefinitionError, MonitoringError
+
+EXIT_OK, EXIT_FAILURE, EXIT_INVALID, EXIT_BREACH = 0, 1, 2, 3
+
+_STATUS_STYLE = {"completed": "green", "failed": "bold red", "skipped": "yellow", "unsupported": "dim",
+                 "insufficient_data": "yellow", "partial": "yellow"}
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.2e}"
+
+
+def summary_table(run: dict[str, Any], *, only_thresholded: bool = False) -> Table:
+    """One row per (signal, feature, metric), breaches first within each signal."""
+    table = Table(title=f"{run['monitor']} @ {run['fire_time']} - {run['status']}"
+                        + (" - BREACHED" if run["breached"] else ""), title_justify="left")
+    for col in ("signal", "feature", "metric", "value", "threshold", "status"):
+        table.add_column(col, justify="right" if col in ("value", "threshold") else "left")
+    for name, sig in run["signals"].items():
+        if sig["status"] != "completed":
+            style = _STATUS_STYLE.get(sig["status"], "")
+            table.add_row(name, "", "", "", "", f"[{style}]{sig['status']}[/]: {sig['error'] or ''}")
+            continue
+        rows = []
+        for feature, fr in sig["features"].items():
+            for metric, mr in fr["metrics"].items():
+                if only_thresholded and mr["threshold"] is None and not mr["reason"]:
+                    continue
+                if mr["breached"]:
+                    status = "[bold red]BREACH[/]"
+                elif mr["breached"] is False:
+                    status = "[green]ok[/]"
+                else:
+                    status = f"[dim]{mr['reason'] or 'no threshold'}[/]"
+                rows.append((not mr["breached"], name, feature, metric, _fmt(mr["value"]), _fmt(mr["threshold"]),
+                             status))
+        for row in sorted(rows, key=lambda r: r[0]):
+            table.add_row(*row[1:])
+        for note in sig.get("notes", []):
+            table.add_row(name, "", "", "", "", f"[dim]{note}[/]")
+    return table
+
+
+def _exit_code(run: dict[str, Any]) -> int:
+    if any(s["status"] == "failed" for s in run["signals"].values()):
+        return EXIT_INVALID
+    return EXIT_BREACH if run["breached"] else EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace, console: Console) -> int:
+    from monitoring.loader import load_file
+
+    code = EXIT_OK
+    for file in args.files:
+        try:
+            loaded = load_file(file)
+        except DefinitionError as exc:
+            console.print(f"[bold red]invalid[/] {exc.source}")
+            for problem in exc.problems:
+                console.print(f"  - {problem}", markup=False, highlight=False)
+            code = EXIT_INVALID
+            continue
+        signals = loaded.schedule.signals()
+        console.print(f"[green]valid[/] {file}: monitor `{loaded.schedule.name}`, {len(signals)} signal(s): "
+                      + ", ".join(f"{n} ({s.type})" for n, s in signals.items()), highlight=False)
+        for note in loaded.schedule.notes():
+            console.print(f"  [yellow]note[/]: {note}", highlight=False)
+    return code
+
+
+def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: datetime | None = None,
+         verbose: bool = False) -> int:
+    from monitoring.loader import load_file
+    from monitoring.local import run_local
+    from monitoring.runner import RunPlan
+    from monitoring.schedule import latest_fire_time
+    from monitoring.store import LocalStore
+
+    loaded = load_file(file)
+    if fire_time is None:
+        fire_time = latest_fire_time(loaded.schedule.trigger, at) or at
+    store = LocalStore(out)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as progress:
+        tasks: dict[str, Any] = {}
+
+        def on_plan(plan: RunPlan) -> None:
+            for sp in plan.signals:
+                tasks[sp.name] = progress.add_task(f"{sp.name}", total=max(1, len(sp.features)))
+
+        def on_feature(signal: str, feature: str) -> None:
+            progress.advance(tasks[signal])
+
+        plan, run = run_local(loaded, fire_time, store, on_plan=on_plan, on_feature=on_feature)
+    console.print(summary_table(run, only_thresholded=not verbose))
+    console.print(f"results: {store.location(plan.prefix + '/run.json')}", highlight=False)
+    return _exit_code(run)
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    at = args.at or datetime.now(UTC)
+    return _run(Path(args.file), at, Path(args.out), console, verbose=args.verbose)
+
+
+def cmd_demo(args: argparse.Namespace, console: Console) -> int:
+    from examples.generate_fraud_data import DRIFTED_FEATURES, generate
+    from monitoring.loader import load_file
+    from monitoring.schedule import latest_fire_time
+
+    out = Path(args.out)
+    example = Path(__file__).resolve().parent.parent / "examples" / "fraud-monitor.yaml"
+    out.mkdir(parents=True, exist_ok=True)
+    monitor = out / "fraud-monitor.yaml"
+    shutil.copyfile(example, monitor)
+    fire_time = latest_fire_time(load_file(monitor).schedule.trigger, datetime.now(UTC))
+    assert fire_time is not None
+    data = generate(out / "data", end=fire_time)
+    console.print(f"generated a fraud-detection dataset in {out / 'data'}: training baseline and "
+                  f"{data.start:%Y-%m-%d} .. {data.end:%Y-%m-%d} of production, with drift injected in "
+                  f"{', '.join(DRIFTED_FEATURES)} over the last 7 days", highlight=False)
+    console.print(f"running {monitor} at its latest fire time {fire_time:%Y-%m-%d %H:%M} UTC", highlight=False)
+    code = _run(monitor, fire_time, out / "results", console, fire_time=fire_time, verbose=args.verbose)
+    console.print("demo finished: the breaches above are the injected drift "
+                  f"(exit code {code}; 3 means 'breached', as expected here)", highlight=False)
+    return EXIT_OK if code in (EXIT_OK, EXIT_BREACH) else code
+
+
+def cmd_schema(args: argparse.Namespace, console: Console) -> int:
+    from monitoring.loader import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    return EXIT_OK
+
+
+def _datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not an ISO-8601 time such as 2026-01-31T03:15Z") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m monitoring", description="Serverless ML model monitoring.",
+        epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate", help="check monitor definitions and print every problem with its line")
+    p.add_argument("files", nargs="+", type=Path)
+    p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("run", help="run a monitor over its data now and write results")
+    p.add_argument("file", type=Path)
+    p.add_argument("--at", type=_datetime, help="run the latest fire time at or before this time (default: now)")
+    p.add_argument("--out", type=Path, default=Path("monitoring-results"), help="results folder")
+    p.add_argument("--verbose", action="store_true", help="show metrics without thresholds too")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("demo", help="generate a fraud-detection dataset with drift and monitor it")
+    p.add_argument("--out", type=Path, default=Path("demo-output"))
+    p.add_argument("--verbose", action="store_true", help="show metrics without thresholds too")
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("schema", help="print the JSON Schema of monitor definitions")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = console or Console(width=None if sys.stdout.isatty() else 150)
+    try:
+        return int(args.func(args, console))
+    except DefinitionError as exc:
+        console.print(f"[bold red]invalid[/] {exc.source}")
+        for problem in exc.problems:
+            console.print(f"  - {problem}", markup=False, highlight=False)
+        return EXIT_INVALID
+    except MonitoringError as exc:
+        console.print(f"[bold red]error[/]: {exc}", highlight=False)
+        return EXIT_INVALID
+
+
+__all__ = ["EXIT_BREACH", "EXIT_FAILURE", "EXIT_INVALID", "EXIT_OK", "build_parser", "main", "summary_table"]
