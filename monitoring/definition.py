@@ -341,15 +341,15 @@ class TopNFeatures(Strict):
 
 def _features_tag(value: Any) -> str:
     if isinstance(value, list):
-        return "list"
-    return "top_n" if isinstance(value, dict | TopNFeatures) else "all"
+        return "<list>"
+    return "<top_n>" if isinstance(value, dict | TopNFeatures) else "<all>"
 
 
 Features = Annotated[
     Union[
-        Annotated[list[str], Tag("list")],
-        Annotated[TopNFeatures, Tag("top_n")],
-        Annotated[Literal["all_features"], Tag("all")],
+        Annotated[list[str], Tag("<list>")],
+        Annotated[TopNFeatures, Tag("<top_n>")],
+        Annotated[Literal["all_features"], Tag("<all>")],
     ],
     Discriminator(_features_tag),
 ]
@@ -375,8 +375,8 @@ def _threshold_map(kind: str, metrics: tuple[str, ...]) -> type[BaseModel]:
 
 def _thresholds_union(maps: type[BaseModel]) -> Any:
     return Annotated[
-        Union[Annotated[maps, Tag("map")], Annotated[list[PreviewThreshold], Tag("list")]],
-        Discriminator(lambda v: "list" if isinstance(v, list) else "map"),
+        Union[Annotated[maps, Tag("<map>")], Annotated[list[PreviewThreshold], Tag("<list>")]],
+        Discriminator(lambda v: "<list>" if isinstance(v, list) else "<map>"),
     ]
 
 
@@ -633,8 +633,8 @@ class AlertNotification(Strict):
 
 def _alert_tag(value: Any) -> str:
     if isinstance(value, bool):
-        return "bool"
-    return "azmonitoring" if isinstance(value, str) else "emails"
+        return "<bool>"
+    return "<azmonitoring>" if isinstance(value, str) else "<emails>"
 
 
 class MonitorDefinition(Strict):
@@ -645,9 +645,9 @@ class MonitorDefinition(Strict):
     monitoring_signals: dict[str, Signal] | None = None
     alert_notification: Annotated[
         Union[
-            Annotated[AlertNotification, Tag("emails")],
-            Annotated[Literal["azmonitoring"], Tag("azmonitoring")],
-            Annotated[bool, Tag("bool")],
+            Annotated[AlertNotification, Tag("<emails>")],
+            Annotated[Literal["azmonitoring"], Tag("<azmonitoring>")],
+            Annotated[bool, Tag("<bool>")],
         ],
         Discriminator(_alert_tag),
     ] | None = None

@@ -7,7 +7,9 @@ monitor should not discover its typos one run at a time.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,7 +83,7 @@ def _locate(root: Any, loc: tuple[Any, ...], *, trailing: bool = True) -> tuple[
 
 
 def _is_tag(item: str) -> bool:
-    return item in {"map", "list"} or item[:1].isupper() or "[" in item or item.startswith(("literal", "function"))
+    return item.startswith("<") or item[:1].isupper() or "[" in item or item.startswith(("literal", "function"))
 
 
 def _key_line(node: Any, key: Any) -> int | None:
@@ -112,10 +114,17 @@ def _problems(root: Any, error: ValidationError) -> list[str]:
                 at = f" at line {line}" if line else ""
                 problems.append(f"`{full}`{at}: unknown field{hint}")
             continue
-        path, line = _locate(root, tuple(err["loc"]))
+        loc = tuple(err["loc"])
         message = err["msg"]
         if err["type"] == "missing":
             message = "required field is missing"
+        elif err["type"] == "union_tag_invalid" and ctx.get("discriminator") == "'type'":
+            loc = (*loc, "type")
+            valid = re.findall(r"'([^']+)'", str(ctx.get("expected_tags", "")))
+            close = difflib.get_close_matches(str(ctx.get("tag")), valid, n=1, cutoff=0.6)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            message = f"unknown type `{ctx.get('tag')}`; {hint}valid types: {', '.join(valid)}"
+        path, line = _locate(root, loc)
         key = (path, message)
         if key in seen:
             continue

@@ -1,0 +1,136 @@
+"""Each metric against an independent numpy/scipy computation on the same seeded data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.spatial import distance
+
+from signals import metrics as m
+
+
+def _pair(seed: int, n_ref: int, n_prod: int, shift: float = 0.0, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.normal(size=n_ref)), np.sort(rng.normal(shift, scale, size=n_prod))
+
+
+def _reference_edges(ref: np.ndarray, prod: np.ndarray) -> np.ndarray:
+    """Azure ML's rule written out independently: Sturges on the smaller sample over the shared range."""
+    lo, hi = min(ref.min(), prod.min()), max(ref.max(), prod.max())
+    k = int(np.ceil(np.log2(min(ref.size, prod.size)) + 1))
+    return np.array([lo + i * (hi - lo) / k for i in range(k)] + [hi])
+
+
+CASES = [(1, 500, 700, 0.0, 1.0), (2, 2000, 300, 0.4, 1.0), (3, 64, 64, 0.0, 2.0), (4, 5, 9, 1.0, 0.5),
+         (5, 12_000, 15_000, 0.02, 1.0), (6, 30_000, 2_000, 0.1, 1.3)]
+
+
+@pytest.mark.parametrize(("seed", "n_ref", "n_prod", "shift", "scale"), CASES)
+def test_binning_matches_numpy_histogram(seed: int, n_ref: int, n_prod: int, shift: float, scale: float) -> None:
+    ref, prod = _pair(seed, n_ref, n_prod, shift, scale)
+    edges = m.sturges_edges(ref, prod)
+    np.testing.assert_allclose(edges, _reference_edges(ref, prod), rtol=1e-12)
+    for sample in (ref, prod):
+        expected, _ = np.histogram(sample, bins=edges)
+        assert m.bin_counts(sample, edges).tolist() == expected.tolist()
+        assert m.bin_counts(sample, edges).sum() == sample.size
+
+
+@pytest.mark.parametrize(("seed", "n_ref", "n_prod", "shift", "scale"), CASES)
+def test_jensen_shannon_and_psi_match_scipy(seed: int, n_ref: int, n_prod: int, shift: float, scale: float) -> None:
+    ref, prod = _pair(seed, n_ref, n_prod, shift, scale)
+    edges = _reference_edges(ref, prod)
+    rc, pc = np.histogram(ref, edges)[0], np.histogram(prod, edges)[0]
+    got_js = m.jensen_shannon_distance(m.bin_counts(ref, edges), m.bin_counts(prod, edges))
+    assert got_js == pytest.approx(distance.jensenshannon(rc / rc.sum(), pc / pc.sum(), base=2), abs=1e-12)
+    k = len(rc)
+    expected_psi = sum(((pc[i] + 1) / (pc.sum() + k) - (rc[i] + 1) / (rc.sum() + k))
+                       * math.log(((pc[i] + 1) / (pc.sum() + k)) / ((rc[i] + 1) / (rc.sum() + k))) for i in range(k))
+    assert m.population_stability_index(rc, pc) == pytest.approx(expected_psi, rel=1e-10, abs=1e-15)
+
+
+@pytest.mark.parametrize(("seed", "n_ref", "n_prod", "shift", "scale"), CASES)
+def test_normalized_wasserstein_matches_scipy(seed: int, n_ref: int, n_prod: int, shift: float, scale: float) -> None:
+    ref, prod = _pair(seed, n_ref, n_prod, shift, scale)
+    rng = np.random.default_rng(seed)
+    expected = stats.wasserstein_distance(rng.permutation(ref), rng.permutation(prod)) / max(np.std(ref, ddof=1), 0.001)
+    assert m.normalized_wasserstein_distance(ref, prod) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize(("seed", "n_ref", "n_prod", "shift", "scale"), CASES)
+def test_ks_pvalue_matches_scipy_at_every_size(seed: int, n_ref: int, n_prod: int, shift: float, scale: float) -> None:
+    ref, prod = _pair(seed, n_ref, n_prod, shift, scale)
+    assert m.ks_two_sample_pvalue(ref, prod) == pytest.approx(stats.ks_2samp(ref, prod).pvalue, rel=1e-9, abs=1e-300)
+
+
+def test_ks_beyond_ten_thousand_rows_uses_the_asymptotic_path_and_detects_shift() -> None:
+    ref, prod = _pair(11, 40_000, 25_000, shift=0.05)
+    p = m.ks_two_sample_pvalue(ref, prod)
+    assert p == pytest.approx(stats.ks_2samp(ref, prod, method="asymp").pvalue, rel=1e-9)
+    assert p < 1e-3
+    same_ref, same_prod = _pair(12, 40_000, 25_000)
+    assert m.ks_two_sample_pvalue(same_ref, same_prod) > 0.001
+
+
+def test_ks_with_ties_matches_scipy() -> None:
+    rng = np.random.default_rng(3)
+    ref = np.sort(rng.integers(0, 20, size=15_000).astype(float))
+    prod = np.sort(rng.integers(0, 21, size=11_000).astype(float))
+    assert m.ks_two_sample_pvalue(ref, prod) == pytest.approx(stats.ks_2samp(ref, prod).pvalue, rel=1e-9, abs=1e-300)
+    assert m.normalized_wasserstein_distance(ref, prod) == pytest.approx(
+        stats.wasserstein_distance(ref, prod) / np.std(ref, ddof=1), rel=1e-9)
+
+
+def _chi2_by_hand(a: np.ndarray, b: np.ndarray) -> float:
+    table = np.vstack((a, b)).astype(float)
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    statistic = ((table - expected) ** 2 / expected).sum()
+    return float(stats.chi2.sf(statistic, df=table.shape[1] - 1))
+
+
+@pytest.mark.parametrize(("ref", "prod"), [
+    ([100, 200, 300], [110, 190, 310]),
+    ([100, 200, 300, 0], [100, 200, 300, 5]),  # a category unseen in the reference
+    ([50, 0], [0, 50]),  # disjoint categories
+    ([5, 7, 9, 11, 13], [13, 11, 9, 7, 5]),
+])
+def test_chi_squared_homogeneity_matches_hand_computation(ref: list[int], prod: list[int]) -> None:
+    a, b = np.array(ref), np.array(prod)
+    assert m.chi_squared_pvalue(a, b) == pytest.approx(_chi2_by_hand(a, b), rel=1e-10, abs=1e-300)
+
+
+def test_unseen_category_does_not_force_zero_p_value_unlike_goodness_of_fit() -> None:
+    ref, prod = np.array([1000, 1000, 0]), np.array([1000, 1000, 1])
+    assert m.chi_squared_pvalue(ref, prod) > 0.1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        azure_style = stats.chisquare(prod, f_exp=ref / ref.sum() * prod.sum()).pvalue
+    assert not azure_style > 0  # Azure ML's goodness-of-fit variant: p = 0 (or NaN) for one unseen value
+
+
+def test_single_category_gives_p_one() -> None:
+    assert m.chi_squared_pvalue(np.array([10]), np.array([3])) == 1.0
+
+
+def test_constant_range_gets_one_bin_around_the_value() -> None:
+    for v, delta in ((0.0, 0.005), (200.0, 1.0), (-4.0, 0.02)):
+        edges = m.sturges_edges(np.array([v, v]), np.array([v]))
+        np.testing.assert_allclose(edges, [v - delta, v + delta])
+        assert m.bin_counts(np.array([v, v]), edges).tolist() == [2]
+
+
+def test_identical_samples_give_zero_distance_and_p_one() -> None:
+    ref, _ = _pair(9, 800, 1)
+    edges = m.sturges_edges(ref, ref)
+    counts = m.bin_counts(ref, edges)
+    assert m.jensen_shannon_distance(counts, counts) == 0.0
+    assert m.population_stability_index(counts, counts) == 0.0
+    assert m.normalized_wasserstein_distance(ref, ref) == 0.0
+    assert m.ks_two_sample_pvalue(ref, ref) == 1.0
+
+
+def test_single_value_reference_uses_the_std_floor() -> None:
+    ref, prod = np.array([1.0]), np.array([1.5, 2.5])
+    assert m.normalized_wasserstein_distance(ref, prod) == pytest.approx(stats.wasserstein_distance(ref, prod) / 0.001)
