@@ -4,12 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean chromium
 
 demo: $(VENV)/.runtime
 	$(PY) -m monitoring demo
 
-test: $(VENV)/.dev node_modules/.bin/azurite
+test: $(VENV)/.dev node_modules/.bin/azurite chromium
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n auto --durations=15
 
@@ -34,6 +34,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 node_modules/.bin/azurite: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The report test opens the HTML report in headless Chromium (Debian's package; needs root and apt).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	} || echo "warning: could not install chromium; the report's browser test is skipped outside CI"
 
 clean:
 	rm -rf $(VENV) .venv-infra node_modules demo-output monitoring-results

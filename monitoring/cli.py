@@ -123,6 +123,7 @@ def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: da
         plan, run = run_local(loaded, fire_time, store, on_plan=on_plan, on_feature=on_feature)
     console.print(summary_table(run, only_thresholded=not verbose))
     console.print(f"results: {store.location(plan.prefix + '/run.json')}", highlight=False)
+    console.print(f"report:  {store.location(plan.prefix + '/report.html')}", highlight=False)
     return _exit_code(run)
 
 

@@ -9,6 +9,7 @@ tests check each against the plain scipy call on the same data.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -97,35 +98,59 @@ def population_stability_index(reference_counts: np.ndarray, production_counts: 
     return float(np.sum((q - p) * np.log(q / p)))
 
 
-def _cdf_gaps(reference: np.ndarray, production: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both empirical CDFs at every observed value, and the gaps between consecutive values."""
-    merged = np.sort(np.concatenate((reference, production)), kind="stable")  # a linear merge of two runs
-    cdf_r = np.searchsorted(reference, merged, side="right") / len(reference)
-    cdf_p = np.searchsorted(production, merged, side="right") / len(production)
-    return cdf_r - cdf_p, merged
+@dataclass(frozen=True)
+class EcdfGap:
+    """Both empirical CDFs over the merged sample, computed once and shared by KS and Wasserstein.
+
+    ``diffs[i]`` is :math:`F_r(x_i) - F_p(x_i)` just after the i-th merged value and ``merged`` the merged
+    values; ``group_ends`` marks the last of each run of equal values, where the CDFs take their real values.
+    """
+
+    diffs: np.ndarray
+    merged: np.ndarray
+    group_ends: np.ndarray
+
+    @classmethod
+    def of(cls, reference: np.ndarray, production: np.ndarray) -> EcdfGap:
+        """From two sorted samples in O(n): a stable merge (timsort merges two runs) and running counts."""
+        order = np.argsort(np.concatenate((reference, production)), kind="stable")
+        from_reference = order < len(reference)
+        merged = np.concatenate((reference, production))[order]
+        cdf_r = np.cumsum(from_reference) / len(reference)
+        cdf_p = np.cumsum(~from_reference) / len(production)
+        group_ends = np.append(merged[1:] != merged[:-1], True)
+        return cls(cdf_r - cdf_p, merged, group_ends)
+
+    def wasserstein(self) -> float:
+        """:math:`\\int |F_r - F_p|\\,dx`; inside a run of ties the gap to the next value is 0."""
+        return float(np.sum(np.abs(self.diffs[:-1]) * np.diff(self.merged)))
+
+    def ks_statistic(self) -> float:
+        """:math:`\\sup_x |F_r(x) - F_p(x)|` over the values where the CDFs are defined."""
+        at_values = self.diffs[self.group_ends]
+        return max(float(np.clip(-np.min(at_values), 0, 1)), float(np.max(at_values)))
 
 
 def normalized_wasserstein_distance(reference: np.ndarray, production: np.ndarray, *,
-                                    std_floor: float = 0.001) -> float:
+                                    std_floor: float = 0.001, gap: EcdfGap | None = None) -> float:
     r"""First Wasserstein distance divided by the reference's sample standard deviation.
 
     .. math:: NWD = \frac{\int |F_r(x) - F_p(x)|\,dx}{\max(s_r, \epsilon)}
 
     where :math:`F` are the empirical CDFs, :math:`s_r` the sample std of the reference (ddof = 1; a
     single value has none) and :math:`\epsilon` = ``std_floor`` (0.001, as Azure ML). Equals scipy's
-    ``wasserstein_distance(reference, production) / max(std, 0.001)``. Ramdas et al. (2017),
-    doi:10.3390/e19020047.
+    ``wasserstein_distance(reference, production) / max(std, 0.001)``. ``gap``: the samples' ``EcdfGap``
+    when the caller already has it. Ramdas et al. (2017), doi:10.3390/e19020047.
 
     >>> normalized_wasserstein_distance(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
     0.0
     """
-    diffs, merged = _cdf_gaps(reference, production)
-    w1 = float(np.sum(np.abs(diffs[:-1]) * np.diff(merged)))
+    w1 = (gap or EcdfGap.of(reference, production)).wasserstein()
     std = float(np.std(reference, ddof=1)) if len(reference) > 1 else 0.0
     return w1 / max(std, std_floor)
 
 
-def ks_two_sample_pvalue(reference: np.ndarray, production: np.ndarray) -> float:
+def ks_two_sample_pvalue(reference: np.ndarray, production: np.ndarray, *, gap: EcdfGap | None = None) -> float:
     r"""Two-sided two-sample Kolmogorov-Smirnov p-value, at any sample size.
 
     .. math:: D = \sup_x |F_r(x) - F_p(x)|
@@ -141,8 +166,7 @@ def ks_two_sample_pvalue(reference: np.ndarray, production: np.ndarray) -> float
     n, m = len(reference), len(production)
     if max(n, m) <= KS_EXACT_MAX_N:
         return float(stats.ks_2samp(reference, production).pvalue)
-    diffs, _ = _cdf_gaps(reference, production)
-    d = max(float(np.clip(-np.min(diffs), 0, 1)), float(np.max(diffs)))
+    d = (gap or EcdfGap.of(reference, production)).ks_statistic()
     big, small = max(n, m), min(n, m)
     en = big * small / (big + small)
     return float(np.clip(stats.kstwo.sf(d, np.round(en)), 0, 1))
@@ -168,6 +192,7 @@ def chi_squared_pvalue(reference_counts: np.ndarray, production_counts: np.ndarr
 
 
 __all__ = [
+    "EcdfGap",
     "KS_EXACT_MAX_N",
     "bin_counts",
     "chi_squared_pvalue",
