@@ -115,8 +115,8 @@ def main() -> None:
 
 
 def _rss_wrapper(cmd: list[str]) -> str:
-    return ("import resource, subprocess; subprocess.run(%r, stdout=subprocess.DEVNULL); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)" % (cmd,))
+    return (f"import resource, subprocess; subprocess.run({cmd!r}, stdout=subprocess.DEVNULL); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
 
 
 if __name__ == "__main__":

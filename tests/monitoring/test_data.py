@@ -55,7 +55,7 @@ def test_timestamp_window_is_half_open(tmp_path: Path, kind: str) -> None:
 
 def test_missing_timestamp_column_names_the_columns(tmp_path: Path) -> None:
     pl.DataFrame({"a": [1]}).write_parquet(tmp_path / "d.parquet")
-    with pytest.raises(DataError, match="timestamp column `ts`.*columns are: a"):
+    with pytest.raises(DataError, match=r"timestamp column `ts`.*columns are: a"):
         data.read_window(str(tmp_path), Window(utc(2026, 1, 1), utc(2026, 1, 2)), timestamp_column="ts")
 
 
@@ -80,7 +80,7 @@ def test_hive_and_hourly_partitions() -> None:
 
 def test_bounded_window_without_timestamp_or_dates_is_a_clear_error(tmp_path: Path) -> None:
     pl.DataFrame({"a": [1]}).write_parquet(tmp_path / "d.parquet")
-    with pytest.raises(DataError, match="set data_column_names.timestamp"):
+    with pytest.raises(DataError, match=r"set data_column_names\.timestamp"):
         data.read_window(str(tmp_path), Window(utc(2026, 1, 1), utc(2026, 1, 2)))
 
 

@@ -37,7 +37,7 @@ def _console() -> Console:
 
 
 def test_demo_monitor_flags_exactly_the_drifted_features(demo: Path, tmp_path: Path) -> None:
-    plan, run = run_local(load_file(demo / "monitor.yaml"), FIRE, LocalStore(tmp_path))
+    _plan, run = run_local(load_file(demo / "monitor.yaml"), FIRE, LocalStore(tmp_path))
     drift = run["signals"]["data-drift"]
     assert drift["status"] == "completed"
     breached = {f for f, fr in drift["features"].items() if fr["breached"]}
@@ -62,7 +62,8 @@ def test_stored_metric_equals_an_independent_computation_on_the_window(demo: Pat
     stored = run["signals"]["data-drift"]["features"]["amount"]["metrics"]
     assert stored["normalized_wasserstein_distance"]["value"] == pytest.approx(
         stats.wasserstein_distance(a, b) / np.std(a, ddof=1), rel=1e-9)
-    assert stored["two_sample_kolmogorov_smirnov_test"]["value"] == pytest.approx(stats.ks_2samp(a, b).pvalue, abs=1e-12)
+    assert stored["two_sample_kolmogorov_smirnov_test"]["value"] == pytest.approx(
+        stats.ks_2samp(a, b).pvalue, abs=1e-12)
     d_ref, d_prod = ref["distance_from_home"].drop_nulls(), prod["distance_from_home"].drop_nulls()
     dist = run["signals"]["data-drift"]["features"]["distance_from_home"]
     assert dist["row_counts"] == {"reference": d_ref.len(), "production": d_prod.len()}

@@ -19,7 +19,8 @@ FIRE = datetime(2026, 2, 1, 3, 15, tzinfo=UTC)
 
 def _signal(value: float, threshold: float | None) -> SignalResult:
     feature = FeatureResult(kind="numerical", row_counts={"reference": 10, "production": 5},
-                            metrics={"normalized_wasserstein_distance": judge(value, threshold, greater_is_better=False),
+                            metrics={"normalized_wasserstein_distance": judge(value, threshold,
+                                                                              greater_is_better=False),
                                      "two_sample_kolmogorov_smirnov_test": judge(0.5, None, greater_is_better=True)})
     return SignalResult(type="data_drift", status="completed", features={"amount": feature},
                         row_counts={"reference": 10, "production": 5})

@@ -48,7 +48,8 @@ def test_default_keywords_and_fixed_windows() -> None:
     ref = reference_window(DataWindow(lookback_window_size="default", lookback_window_offset="default"), DAILY, FIRE)
     assert ref == Window(FIRE - timedelta(days=3), FIRE - timedelta(days=1))
     fixed = DataWindow(window_start=datetime(2025, 1, 1), window_end=datetime(2025, 7, 1))
-    assert reference_window(fixed, DAILY, FIRE) == Window(datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
+    expected = Window(datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
+    assert reference_window(fixed, DAILY, FIRE) == expected
 
 
 def test_window_round_trips_through_json_dicts() -> None:

@@ -44,7 +44,8 @@ def test_numerical_feature_uses_its_own_non_null_finite_values() -> None:
 def test_categorical_feature_over_the_union_of_categories() -> None:
     ref = pl.Series("c", ["a"] * 50 + ["b"] * 30 + [None] * 5)
     prod = pl.Series("c", ["a"] * 20 + ["b"] * 20 + ["new"] * 10)
-    result = categorical_drift(ref, prod, thresholds={"jensen_shannon_distance": 0.1, "pearsons_chi_squared_test": 0.01})
+    result = categorical_drift(ref, prod,
+                               thresholds={"jensen_shannon_distance": 0.1, "pearsons_chi_squared_test": 0.01})
     rc, pc = np.array([50, 30, 0]), np.array([20, 20, 10])
     assert result.metrics["jensen_shannon_distance"].value == pytest.approx(
         distance.jensenshannon(rc / 80, pc / 50, base=2))
@@ -85,7 +86,8 @@ def test_all_null_side_gives_null_metrics_with_reason(side: str) -> None:
 
 
 def test_constant_column_and_single_row() -> None:
-    const = numerical_drift(pl.Series([20] * 5), pl.Series([20] * 3), thresholds={"normalized_wasserstein_distance": 0.1})
+    const = numerical_drift(pl.Series([20] * 5), pl.Series([20] * 3),
+                            thresholds={"normalized_wasserstein_distance": 0.1})
     assert const.histogram.edges == pytest.approx([19.9, 20.1])
     assert const.metrics["normalized_wasserstein_distance"].value == 0.0
     assert const.metrics["normalized_wasserstein_distance"].breached is False
