@@ -3,13 +3,15 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# checkov pins many packages and ships its own `hcl2` module, so it lives in a venv of its own.
+INFRA_VENV := .venv-infra
 
 .PHONY: demo test lint bench clean chromium
 
 demo: $(VENV)/.runtime
 	$(PY) -m monitoring demo
 
-test: $(VENV)/.dev node_modules/.bin/azurite chromium
+test: $(VENV)/.dev $(INFRA_VENV)/.installed node_modules/.bin/azurite chromium
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n auto --durations=15
 
@@ -30,6 +32,12 @@ $(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
+
+$(INFRA_VENV)/.installed: requirements-infra.txt
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(INFRA_VENV)/bin/python -m pip install --quiet -r requirements-infra.txt
+	touch $@
 
 node_modules/.bin/azurite: package.json
 	npm install --no-audit --no-fund --loglevel=error

@@ -104,6 +104,7 @@ module dataStorage 'modules/data-storage.bicep' = {
     location: location
     tags: tags
     deleteRetentionDays: dataRetentionDays
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 

@@ -1,7 +1,7 @@
 // The data account: monitor definitions, datasets, uploads, quarantined uploads and results.
 // Nothing is lost: blob versioning keeps every overwritten version and soft delete keeps deleted
 // blobs and containers recoverable. Reached only with Entra ID (shared keys off); users upload with
-// `az storage blob upload --auth-mode login`.
+// `az storage blob upload --auth-mode login`. Blob and queue access is logged to Log Analytics.
 //
 // Why each storage service is used on this account:
 //   blob  - the five containers below; the monitoring code reads and writes them with
@@ -22,6 +22,9 @@ param location string
 
 @description('Tags applied to the account.')
 param tags object = {}
+
+@description('Resource ID of the Log Analytics workspace that receives blob and queue access logs.')
+param logAnalyticsWorkspaceId string
 
 @description('Days a deleted blob, blob version or container stays recoverable.')
 @minValue(1)
@@ -117,6 +120,57 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
     }
   }
 ]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+  parent: account
+  name: 'default'
+}
+
+// Every read, write and delete of monitoring data (and of the poison queue) is logged to Log
+// Analytics through Azure Monitor, which replaces classic Storage Analytics logging.
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'blob-access-to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'StorageRead'
+        enabled: true
+      }
+      {
+        category: 'StorageWrite'
+        enabled: true
+      }
+      {
+        category: 'StorageDelete'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'queue-access-to-log-analytics'
+  scope: queueService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'StorageRead'
+        enabled: true
+      }
+      {
+        category: 'StorageWrite'
+        enabled: true
+      }
+      {
+        category: 'StorageDelete'
+        enabled: true
+      }
+    ]
+  }
+}
 
 @description('Resource ID of the data storage account.')
 output id string = account.id

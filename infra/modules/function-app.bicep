@@ -191,7 +191,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   // checkov:skip=CKV_AZURE_17:Client certificates would reject Event Grid deliveries to the blob extension webhook.
   // checkov:skip=CKV_AZURE_222:Event Grid delivers BlobCreated events to the public webhook; there is no VNet integration.
   // checkov:skip=CKV_AZURE_212:Flex Consumption scales instances itself; the durable group keeps always-ready instances (durableAlwaysReady).
-  // checkov:skip=CKV_AZURE_213:The app serves no HTTP health endpoint; its work is timer, Durable and blob-event driven and failures surface in Application Insights.
+  // checkov:skip=CKV_AZURE_213:A health check needs an anonymous HTTP route; every HTTP function here requires a function key, and failures surface in Application Insights.
   name: name
   location: location
   tags: union(tags, {

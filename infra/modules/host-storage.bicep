@@ -7,6 +7,9 @@
 //   queue - Durable Functions control and work-item queues (the task hub)
 //   table - Durable Functions history and instance tables (the task hub)
 //   file  - not used: Flex Consumption needs no content file share
+//
+// No access logs here: the account holds only the runtime's own state, whose continuous polling
+// would cost more to log than it tells, and only the app's identity holds roles on it.
 
 @description('Name of the host storage account (3-24 lowercase letters and digits).')
 @minLength(3)

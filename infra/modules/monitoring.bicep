@@ -43,6 +43,9 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
+@description('Resource ID of the Log Analytics workspace.')
+output logAnalyticsWorkspaceId string = workspace.id
+
 @description('Resource ID of Application Insights.')
 output applicationInsightsId string = appInsights.id
 

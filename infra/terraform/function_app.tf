@@ -70,11 +70,11 @@ resource "azapi_resource" "function_app" {
       clientCertEnabled   = false
       publicNetworkAccess = "Enabled"
       siteConfig = {
-        appSettings          = [for name, value in local.app_settings : { name = name, value = value }]
-        minTlsVersion        = "1.2"
-        scmMinTlsVersion     = "1.2"
-        ftpsState            = "Disabled"
-        http20Enabled        = true
+        appSettings            = [for name, value in local.app_settings : { name = name, value = value }]
+        minTlsVersion          = "1.2"
+        scmMinTlsVersion       = "1.2"
+        ftpsState              = "Disabled"
+        http20Enabled          = true
         remoteDebuggingEnabled = false
       }
       functionAppConfig = {
@@ -108,8 +108,9 @@ resource "azapi_resource" "function_app" {
 
   response_export_values = ["properties.defaultHostName"]
 
-  # The host must not start before it may read its storage.
+  # The host must not start before it may read its storage, and alerts need the linked domain.
   depends_on = [
+    azurerm_communication_service_email_domain_association.main,
     azurerm_role_assignment.host_blob_owner,
     azurerm_role_assignment.host_queue_contributor,
     azurerm_role_assignment.host_table_contributor,

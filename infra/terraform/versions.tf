@@ -4,7 +4,7 @@ terraform {
   required_providers {
     azurerm = {
       source  = "hashicorp/azurerm"
-      version = ">= 4.20, < 5.0"
+      version = ">= 4.21, < 5.0"
     }
     # The function app itself is an azapi resource: see function_app.tf for why.
     azapi = {
@@ -15,13 +15,19 @@ terraform {
 }
 
 provider "azurerm" {
-  features {}
+  features {
+    storage {
+      # Shared keys are off, so everything about storage (accounts, blob properties, containers by
+      # storage_account_id) goes through Azure Resource Manager; the provider never probes the
+      # queue or blob data plane, which would need a data role for whoever runs Terraform.
+      data_plane_available = false
+    }
+  }
 
   # Null falls back to ARM_SUBSCRIPTION_ID or the Azure CLI's current subscription.
   subscription_id = var.subscription_id
 
-  # Shared keys are off on both storage accounts, so the provider reaches storage data planes with
-  # Entra ID too.
+  # Should any data-plane call remain, it uses Entra ID rather than the (disabled) account key.
   storage_use_azuread = true
 }
 
