@@ -1,10 +1,14 @@
 """A seeded fraud-detection dataset with drift injected, for the demo and the tests.
 
-Writes ``training/`` (the baseline the model was trained on, with labels and the model's scores) and
-``production/yyyy/MM/dd/`` (two weeks of daily parquet, scored by the same model). In the last seven
-days three inputs drift on purpose (``amount`` scales up, ``merchant_category`` shifts to online, a new
-``device_type`` appears) and the fraud score follows; every other column keeps its distribution, so a
-correct monitor flags exactly those.
+Writes ``training/`` (the baseline the model was trained on, with labels and the model's scores),
+``production/yyyy/MM/dd/`` (two weeks of daily parquet, scored by the same model, each row with a
+``correlation_id``) and ``ground_truth/labels.parquet`` (the fraud labels that came back for some of the
+production rows, keyed by ``correlation_id``). In the last seven days three inputs drift on purpose
+(``amount`` scales up, ``merchant_category`` shifts to online, a new ``device_type`` appears) and the fraud
+score follows; every other column keeps its distribution, so a correct drift monitor flags exactly those.
+One data quality problem is injected too: the day before the fire time, an upstream join lost
+``credit_limit`` for 40% of the rows (nulls: a quality problem, not drift, as the values that are there keep
+their distribution).
 
 Run ``python -m examples.generate_fraud_data OUT`` to write the files.
 """
@@ -21,6 +25,8 @@ import numpy as np
 import polars as pl
 
 DRIFTED_FEATURES = ("amount", "merchant_category", "device_type")
+#: The column (and day, counted back from the end) that loses values, and the share it loses.
+NULL_COLUMN, NULL_DAY, NULL_SHARE = "credit_limit", 2, 0.4
 STABLE_FEATURES = ("account_age_days", "num_items", "state", "is_foreign", "distance_from_home",
                    "credit_limit", "hour_of_day")
 MERCHANTS = ("grocery", "electronics", "travel", "fashion", "online_services", "restaurants", "fuel")
@@ -34,6 +40,7 @@ class DemoData:
     production: Path
     start: datetime
     end: datetime
+    ground_truth: Path | None = None
 
 
 def _frame(rng: np.random.Generator, n: int, start: datetime, span: timedelta, *, drift: bool) -> pl.DataFrame:
@@ -47,6 +54,7 @@ def _frame(rng: np.random.Generator, n: int, start: datetime, span: timedelta, *
     distance[rng.random(n) < 0.05] = np.nan  # a null-bearing column (5% missing on both sides)
     frame = pl.DataFrame({
         "transaction_id": [f"tx-{start:%Y%m%d%H}-{i:06d}" for i in range(n)],
+        "correlation_id": [f"req-{start:%Y%m%d%H}-{i:06d}" for i in range(n)],
         "timestamp": [start + span * (i / n) for i in range(n)],
         "amount": amount.round(2),
         "account_age_days": rng.integers(1, 3650, size=n),
@@ -71,9 +79,32 @@ def _frame(rng: np.random.Generator, n: int, start: datetime, span: timedelta, *
     ).with_columns(pl.col("timestamp").dt.replace_time_zone("UTC"))
 
 
+def _with_nulls(frame: pl.DataFrame, column: str, rng: np.random.Generator, *, share: float) -> pl.DataFrame:
+    """``frame`` with a seeded ``share`` of ``column``'s values set to null."""
+    lost = pl.Series(rng.random(frame.height) < share)
+    return frame.with_columns(pl.when(lost).then(None).otherwise(pl.col(column)).alias(column))
+
+
+def write_ground_truth(production: Path, out: Path, *, share: float = 0.6, seed: int = 7) -> Path:
+    """Labels for a seeded ``share`` of the production rows: ``correlation_id`` and ``is_fraud``.
+
+    Labels come back for some predictions only (chargebacks, reviews), so the model performance signal
+    joins on ``correlation_id`` and reports the coverage.
+    """
+    rng = np.random.default_rng(seed)
+    files = sorted(production.rglob("*.parquet"))
+    rows = pl.concat([pl.read_parquet(f, columns=["correlation_id", "is_fraud"]) for f in files])
+    labels = rows.filter(pl.Series(rng.random(rows.height) < share))
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "labels.parquet"
+    labels.write_parquet(path)
+    return path
+
+
 def generate(out: Path, *, end: datetime, days: int = 14, rows_per_day: int = 3000, training_rows: int = 50_000,
              drift_days: int = 7, seed: int = 20231) -> DemoData:
-    """Write the training baseline and ``days`` days of production ending at ``end`` (exclusive)."""
+    """Write the training baseline, ``days`` days of production ending at ``end`` (exclusive) and the
+    ground truth of some of the production rows."""
     rng = np.random.default_rng(seed)
     end = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0, hour=0) + timedelta(days=1) \
         if end.astimezone(UTC).time() != datetime.min.time() else end.astimezone(UTC)
@@ -88,8 +119,12 @@ def generate(out: Path, *, end: datetime, days: int = 14, rows_per_day: int = 30
         folder = production_dir / f"{day:%Y/%m/%d}"
         folder.mkdir(parents=True, exist_ok=True)
         n = int(rows_per_day * (1 + 0.1 * math.sin(d)))
-        _frame(rng, n, day, timedelta(days=1), drift=drift).write_parquet(folder / "scored.parquet")
-    return DemoData(training_dir, production_dir, start, end)
+        frame = _frame(rng, n, day, timedelta(days=1), drift=drift)
+        if d == days - NULL_DAY:
+            frame = _with_nulls(frame, NULL_COLUMN, np.random.default_rng(seed + d), share=NULL_SHARE)
+        frame.write_parquet(folder / "scored.parquet")
+    labels = write_ground_truth(production_dir, out / "ground_truth", seed=seed + 1)
+    return DemoData(training_dir, production_dir, start, end, ground_truth=labels.parent)
 
 
 def main() -> None:
@@ -98,7 +133,8 @@ def main() -> None:
     parser.add_argument("--end", type=datetime.fromisoformat, default=datetime.now(UTC))
     args = parser.parse_args()
     data = generate(args.out, end=args.end)
-    print(f"wrote {data.training} and {data.production} ({data.start:%Y-%m-%d} .. {data.end:%Y-%m-%d})")
+    print(f"wrote {data.training}, {data.production} ({data.start:%Y-%m-%d} .. {data.end:%Y-%m-%d}) and "
+          f"{data.ground_truth}")
 
 
 if __name__ == "__main__":

@@ -74,18 +74,15 @@ _PERFORMANCE = (
 SIGNALS: tuple[SignalInfo, ...] = (
     SignalInfo("data_drift", "signals.drift:compute_drift", _DRIFT, _DRIFT_DEFAULTS),
     SignalInfo("prediction_drift", "signals.drift:compute_drift", _DRIFT, _DRIFT_DEFAULTS),
-    SignalInfo("data_quality", None, _QUALITY, _QUALITY_DEFAULTS,
-               reason_unsupported="data quality is not implemented yet (issue 3)"),
+    SignalInfo("data_quality", "signals.quality:compute_quality", _QUALITY, _QUALITY_DEFAULTS),
     SignalInfo(
-        "feature_attribution_drift", None,
+        "feature_attribution_drift", "signals.attribution:compute_attribution",
         (MetricInfo("normalized_discounted_cumulative_gain", ("model",), greater_is_better=True),),
         {"model": {"normalized_discounted_cumulative_gain": 0.9}}, per_feature=False,
-        reason_unsupported="feature attribution drift is not implemented yet (issue 3)",
     ),
-    SignalInfo("model_performance", None, _PERFORMANCE, {}, per_feature=False,
-               reason_unsupported="model performance is not implemented yet (issue 3)"),
-    SignalInfo("custom", None, (), {}, per_feature=False,
-               reason_unsupported="custom signals are not implemented yet (issue 3)"),
+    SignalInfo("model_performance", "signals.performance:compute_performance", _PERFORMANCE, {},
+               per_feature=False),
+    SignalInfo("custom", "signals.custom:compute_custom", (), {}, per_feature=False),
 )
 
 BY_TYPE: MappingProxyType[str, SignalInfo] = MappingProxyType({s.type: s for s in SIGNALS})

@@ -18,7 +18,7 @@ SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "spec"
 FIRE = datetime(2026, 5, 10, 3, 15, tzinfo=UTC)
 
 
-def _write_hours(root: Path, collection: str, start: datetime, hours: int, make_rows) -> None:  # noqa: ANN001
+def _write_hours(root: Path, collection: str, start: datetime, hours: int, make_rows) -> None:
     for h in range(hours):
         t = start + timedelta(hours=h)
         folder = root / "fraud-detection-endpoint" / "fraud-detection-deployment" / collection / f"{t:%Y/%m/%d/%H}"
@@ -50,7 +50,7 @@ def mdc_root(tmp_path: Path) -> Path:
 def test_out_of_box_monitor_reads_the_collector_layout(mdc_root: Path, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MDC_ROOT", str(mdc_root))
-    plan, run = run_local(load_file(SPEC / "out-of-box-monitoring.yaml"), FIRE, LocalStore(tmp_path / "out"))
+    _, run = run_local(load_file(SPEC / "out-of-box-monitoring.yaml"), FIRE, LocalStore(tmp_path / "out"))
     drift = run["signals"]["data-drift-signal"]
     assert drift["status"] == "completed", drift["error"]
     # production: [May 9 03:15, May 10 03:15) -> hourly folders 03:00 .. 02:00 whose hour starts in the window
@@ -73,3 +73,7 @@ def test_out_of_box_monitor_reads_the_collector_layout(mdc_root: Path, tmp_path:
     ref = amounts(datetime(2026, 5, 7, 4, tzinfo=UTC), datetime(2026, 5, 9, 4, tzinfo=UTC))
     stored = drift["features"]["amount"]["metrics"]["normalized_wasserstein_distance"]["value"]
     assert stored == pytest.approx(stats.wasserstein_distance(ref, prod) / np.std(ref, ddof=1), rel=1e-9)
+    prediction = run["signals"]["prediction-drift-signal"]
+    assert prediction["status"] == "completed", prediction["error"]
+    assert set(prediction["features"]) == {"score"}  # every column of model_outputs is a model output
+    assert prediction["features"]["score"]["row_counts"]["production"] == 24 * 3 * 10

@@ -1,0 +1,249 @@
+r"""Data quality: null, data type error and out-of-bounds rates per feature, judged against the reference.
+
+Every rate is computed on both windows against statistics of the reference (its column type, its
+[min, max] for numerical features, its set of values for categorical ones). The configured threshold is a
+*delta* over the reference's own rate, as in Azure ML: a feature breaches when
+
+.. math:: r_p > r_r + \delta
+
+so the default :math:`\delta = 0` alerts on any increase over the reference. Unlike Azure ML we do not
+round rates to five decimals, do not impute before counting, and check out-of-bounds values for every
+categorical type (not only strings). All three rates share one denominator: the rows of the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from signals.registry import GREATER_IS_BETTER, FeatureKind
+from signals.results import FeatureResult, MetricResult, SignalResult, judge
+
+RATES = ("null_value_rate", "data_type_error_rate", "out_of_bounds_rate")
+_TRUE = ("true", "t", "yes", "1")
+_FALSE = ("false", "f", "no", "0")
+
+
+@dataclass(frozen=True)
+class Conformed:
+    """A column cast to the reference's type: its values, and which rows were null or failed the cast.
+
+    ``values`` is null where the original was null *or* did not conform; ``null`` marks the original nulls
+    (and NaN); ``type_error`` the non-null values that do not conform to the reference type.
+    """
+
+    values: pl.Series
+    null: pl.Series
+    type_error: pl.Series
+
+
+def _family(dtype: pl.DataType) -> str:
+    if dtype.is_integer():
+        return "integer"
+    if dtype.is_float() or dtype.is_decimal():
+        return "float"
+    if dtype == pl.Boolean:
+        return "boolean"
+    if dtype.is_temporal():
+        return "temporal"
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        return "string"
+    if dtype == pl.Null:
+        return "null"
+    return "other"
+
+
+def conform(series: pl.Series, reference_dtype: pl.DataType) -> Conformed:
+    """Cast ``series`` to the type family of the reference column and flag the values that do not fit.
+
+    A value conforms when it already has the reference's type, or is text that parses as it (numbers,
+    ``true``/``false``, ISO dates), or is an integral number in an integer column. A string reference
+    accepts every scalar (each has a text form). Everything else, e.g. ``"n/a"`` in a numeric column or
+    ``1.5`` in an integer column, is a data type error. NaN counts as null, never as an error.
+
+    >>> c = conform(pl.Series(["1", "2.5", "n/a", None]), pl.Int64)
+    >>> c.type_error.to_list(), c.null.to_list()
+    ([False, True, True, False], [False, False, False, True])
+    """
+    original_null = series.is_null()
+    target, source = _family(reference_dtype), _family(series.dtype)
+    if target in ("integer", "float"):
+        values = _to_float(series, source)
+        if target == "integer":
+            values = pl.select(
+                pl.when(values.is_finite() & (values != values.floor())).then(None).otherwise(values)
+            ).to_series()
+    elif target == "boolean":
+        values = _to_bool(series, source)
+    elif target == "temporal":
+        values = _to_temporal(series, source, reference_dtype)
+    elif target in ("string", "null"):
+        values = series.cast(pl.String, strict=False) if source not in ("other",) else _all_null(series, pl.String)
+    else:  # nested or binary references: only the same type conforms
+        values = series if series.dtype == reference_dtype else _all_null(series, reference_dtype)
+    nan = values.is_nan() if values.dtype.is_float() else pl.Series([False] * len(values))
+    null = original_null | nan.fill_null(False)
+    type_error = ~original_null & values.is_null()
+    return Conformed(values=values, null=null.alias("null"), type_error=type_error.alias("type_error"))
+
+
+def _all_null(series: pl.Series, dtype: pl.DataType) -> pl.Series:
+    return pl.Series(series.name, [None] * len(series), dtype=dtype)
+
+
+def _to_float(series: pl.Series, source: str) -> pl.Series:
+    if source in ("integer", "float"):
+        return series.cast(pl.Float64)
+    if source == "string":
+        return series.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    return _all_null(series, pl.Float64)
+
+
+def _to_bool(series: pl.Series, source: str) -> pl.Series:
+    if source == "boolean":
+        return series
+    if source == "string":
+        text = series.cast(pl.String).str.strip_chars().str.to_lowercase()
+        return pl.select(
+            pl.when(text.is_in(_TRUE)).then(True).when(text.is_in(_FALSE)).then(False).otherwise(None)
+        ).to_series().alias(series.name)
+    if source == "integer":
+        return pl.select(pl.when(series == 1).then(True).when(series == 0).then(False).otherwise(None)
+                         ).to_series().alias(series.name)
+    return _all_null(series, pl.Boolean)
+
+
+def _to_temporal(series: pl.Series, source: str, dtype: pl.DataType) -> pl.Series:
+    if source == "temporal":
+        try:
+            return series.cast(dtype, strict=False)
+        except pl.exceptions.PolarsError:
+            return _all_null(series, dtype)
+    if source == "string":
+        text = series.cast(pl.String).str.strip_chars()
+        try:
+            if dtype == pl.Date:
+                return text.str.to_date(strict=False)
+            if isinstance(dtype, pl.Datetime):
+                parsed = text.str.to_datetime(strict=False, time_unit=dtype.time_unit)
+                if dtype.time_zone is not None and parsed.dtype.time_zone is None:  # type: ignore[union-attr]
+                    parsed = parsed.dt.replace_time_zone(dtype.time_zone)
+                return parsed.cast(dtype, strict=False)
+            return text.cast(dtype, strict=False)
+        except pl.exceptions.PolarsError:
+            return _all_null(series, dtype)
+    return _all_null(series, dtype)
+
+
+@dataclass(frozen=True)
+class _Counts:
+    rows: int
+    null: int
+    type_error: int
+    out_of_bounds: int | None
+
+    def rates(self) -> dict[str, float | None]:
+        if self.rows == 0:
+            return dict.fromkeys(RATES)
+        oob = None if self.out_of_bounds is None else self.out_of_bounds / self.rows
+        return {"null_value_rate": self.null / self.rows, "data_type_error_rate": self.type_error / self.rows,
+                "out_of_bounds_rate": oob}
+
+    def to_dict(self) -> dict[str, int | None]:
+        return {"rows": self.rows, "null": self.null, "type_error": self.type_error,
+                "out_of_bounds": self.out_of_bounds}
+
+
+def _numerical_bounds(reference: Conformed) -> tuple[float, float] | None:
+    finite = reference.values.cast(pl.Float64).filter(reference.values.cast(pl.Float64).is_finite())
+    if len(finite) == 0:
+        return None
+    return float(finite.min()), float(finite.max())  # type: ignore[arg-type]
+
+
+def _count(column: Conformed, *, kind: FeatureKind, bounds: tuple[float, float] | None,
+           categories: pl.Series | None) -> _Counts:
+    """Null, type error and out-of-bounds counts of one conformed column against the reference stats."""
+    rows = len(column.values)
+    valid = column.values.filter(~column.null & ~column.type_error)
+    if kind == "numerical":
+        numbers = valid.cast(pl.Float64)
+        if bounds is None:
+            oob: int | None = None
+        else:
+            lo, hi = bounds
+            oob = int(((numbers < lo) | (numbers > hi) | numbers.is_infinite()).sum())
+    else:
+        oob = None if categories is None else int((~valid.cast(pl.String).is_in(categories.implode())).sum())
+    return _Counts(rows=rows, null=int(column.null.sum()), type_error=int(column.type_error.sum()),
+                   out_of_bounds=oob)
+
+
+def feature_quality(reference: pl.Series, production: pl.Series, *, kind: FeatureKind,
+                    thresholds: Mapping[str, float]) -> FeatureResult:
+    r"""The three data quality rates of one feature on both windows, judged as reference rate + delta.
+
+    .. math:: r^{null} = \frac{\#\{\text{null or NaN}\}}{n}, \quad
+              r^{type} = \frac{\#\{\text{non-null, not of the reference type}\}}{n}, \quad
+              r^{oob} = \frac{\#\{x < m_r \lor x > M_r \lor |x| = \infty\}}{n}
+
+    for numerical features, where :math:`[m_r, M_r]` is the range of the reference's finite values, and
+    :math:`r^{oob} = \#\{x \notin C_r\} / n` for categorical ones, :math:`C_r` the reference's values (as
+    text). :math:`n` counts every row of the window. ``thresholds`` maps a rate to its delta
+    :math:`\delta`; the stored threshold is :math:`r_r + \delta` and breach is :math:`r_p > r_r + \delta`.
+    """
+    ref = conform(reference, reference.dtype)
+    prod = conform(production, reference.dtype)
+    bounds = _numerical_bounds(ref) if kind == "numerical" else None
+    categories = None
+    if kind == "categorical":
+        known = ref.values.filter(~ref.null).cast(pl.String).unique()
+        categories = known if len(known) else None
+    ref_counts = _count(ref, kind=kind, bounds=bounds, categories=categories)
+    prod_counts = _count(prod, kind=kind, bounds=bounds, categories=categories)
+    ref_rates, prod_rates = ref_counts.rates(), prod_counts.rates()
+    undefined_oob = ("reference has no finite values: its bounds are undefined" if kind == "numerical"
+                     else "reference has no non-null values: its categories are undefined")
+    metrics: dict[str, MetricResult] = {}
+    for name in RATES:
+        delta = thresholds.get(name)
+        base = ref_rates[name]
+        effective = None if delta is None or base is None else base + delta
+        reason = undefined_oob if name == "out_of_bounds_rate" and prod_rates[name] is None else None
+        if prod_counts.rows == 0:
+            reason = "no production rows"
+        metrics[name] = judge(prod_rates[name], effective, greater_is_better=name in GREATER_IS_BETTER,
+                              reason=reason)
+    details: dict[str, object] = {
+        "reference_rates": ref_rates,
+        "threshold_deltas": {name: thresholds.get(name) for name in RATES},
+        "counts": {"reference": ref_counts.to_dict(), "production": prod_counts.to_dict()},
+        "dtypes": {"reference": str(reference.dtype), "production": str(production.dtype)},
+    }
+    if bounds is not None:
+        details["bounds"] = {"min": bounds[0], "max": bounds[1]}
+    if categories is not None:
+        details["reference_categories"] = len(categories)
+    return FeatureResult(kind=kind, row_counts={"reference": ref_counts.rows, "production": prod_counts.rows},
+                         metrics=metrics, details=details)
+
+
+def compute_quality(production: pl.DataFrame, reference: pl.DataFrame, *, signal_type: str,
+                    features: Sequence[str], kinds: Mapping[str, FeatureKind],
+                    thresholds: Mapping[str, Mapping[str, float]],
+                    on_feature: Callable[[str], None] | None = None) -> SignalResult:
+    """Data quality of every feature; ``thresholds`` maps a feature kind to ``{rate: delta}``."""
+    results: dict[str, FeatureResult] = {}
+    for feature in features:
+        kind = kinds[feature]
+        results[feature] = feature_quality(reference.get_column(feature), production.get_column(feature),
+                                           kind=kind, thresholds=thresholds.get(kind, {}))
+        if on_feature is not None:
+            on_feature(feature)
+    return SignalResult(type=signal_type, status="completed", features=results,
+                        row_counts={"reference": reference.height, "production": production.height})
+
+
+__all__ = ["RATES", "Conformed", "compute_quality", "conform", "feature_quality"]
