@@ -1,0 +1,91 @@
+"""``python -m monitoring apply FILE`` and ``list``: manage the monitors of a deployed app from a shell.
+
+Both talk to the data account the settings name: ``DATA_STORAGE_ACCOUNT`` with your Azure login
+(``az login``; DefaultAzureCredential), or ``STORAGE_CONNECTION_STRING`` for Azurite. ``apply`` validates
+the file exactly like ``validate`` and uploads it only when it is valid; the scheduler picks it up within
+five minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+#: Same meaning as in ``monitoring.cli`` (imported lazily there to avoid an import cycle).
+_EXIT_OK, _EXIT_INVALID = 0, 2
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """A storage failure as a one-line error that says what to check, instead of a traceback."""
+    from azure.core.exceptions import AzureError, ClientAuthenticationError
+
+    from monitoring.errors import ConfigurationError
+
+    try:
+        yield
+    except ClientAuthenticationError as exc:
+        raise ConfigurationError(f"cannot sign in to Blob Storage ({str(exc).splitlines()[0]}); run `az login`, or "
+                                 "set STORAGE_CONNECTION_STRING for Azurite") from None
+    except AzureError as exc:
+        raise ConfigurationError(f"Blob Storage refused the request: {str(exc).splitlines()[0]} (your identity needs "
+                                 "Storage Blob Data Contributor on the data account)") from None
+
+
+def cmd_apply(args: argparse.Namespace, console: Console) -> int:
+    from monitoring.blob import definition_store
+    from monitoring.loader import load_file
+    from monitoring.remote import apply_text
+
+    file = Path(args.file)
+    load_file(file)  # every problem with its line, before anything is uploaded
+    with _storage_errors():
+        report = apply_text(file.read_text(encoding="utf-8"), definition_store(), source=str(file))
+    console.print(f"[green]applied[/] monitor `{report['name']}` (version {report['version']}) to "
+                  f"{report['definition']}: {report['trigger']}", highlight=False)
+    for note in report["notes"]:
+        console.print(f"  [yellow]note[/]: {note}", highlight=False)
+    return _EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    from monitoring.blob import definition_store, results_store
+    from monitoring.remote import list_monitors
+
+    with _storage_errors():
+        monitors = list_monitors(definition_store(), results_store())
+    if args.json:
+        sys.stdout.write(json.dumps([m.to_dict() for m in monitors], indent=2) + "\n")
+        return _EXIT_OK if all(m.valid for m in monitors) else _EXIT_INVALID
+    table = Table(title=f"{len(monitors)} monitor(s)", title_justify="left")
+    for column in ("monitor", "trigger", "last run", "status", "breached"):
+        table.add_column(column)
+    for m in monitors:
+        if not m.valid:
+            problems = "; ".join(m.problems or [])
+            table.add_row(m.name, "[bold red]invalid definition[/]", "", "", problems)
+            continue
+        breached = "" if m.last_breached is None else ("[bold red]yes[/]" if m.last_breached else "no")
+        table.add_row(m.name, m.trigger or "", m.last_fire_time or "never", m.last_status or "", breached)
+    console.print(table)
+    return _EXIT_OK if all(m.valid for m in monitors) else _EXIT_INVALID
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``apply`` and ``list`` to the ``python -m monitoring`` parser."""
+    p = subparsers.add_parser("apply", help="validate a monitor definition and upload it to the app's account")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_apply)
+    p = subparsers.add_parser("list", help="list the app's monitors with their last run")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_list)
+
+
+__all__ = ["cmd_apply", "cmd_list", "register"]

@@ -1,0 +1,255 @@
+"""The domain halves of the Durable activities, and the small messages that travel between them.
+
+``monitor_run`` moves references, never data: ``plan_step`` writes the run's plan to the results store
+and returns only how many feature batches each signal has; each ``compute_step`` reads the plan, computes
+its batch, writes the full result (histograms included) next to the plan and returns a one-line summary;
+``finish_step`` reads the parts back, merges each signal's batches and completes the run. Every message
+is a pydantic model that round-trips through JSON, and none grows with the number of features,
+categories or bins (``alert``'s input names only the batches whose activity failed), so a wide monitor
+stays far below Durable's message limits.
+
+Results store layout of one run (besides ``monitoring.results``' documents)::
+
+    <monitor>/<fire time>/plan.json                      the RunPlan
+    <monitor>/<fire time>/parts/<signal>/<batch>.json    one SignalResult per feature batch
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from monitoring.complete import complete_run
+from monitoring.errors import ConfigurationError, MonitoringError
+from monitoring.results import run_id
+from monitoring.runner import RunPlan, SignalPlan, compute_signal, merge_batches, plan_run
+from monitoring.settings import setting
+from signals.registry import signal_info
+from signals.results import SignalResult
+
+if TYPE_CHECKING:
+    from monitoring.blob import DefinitionStore
+    from monitoring.store import Store
+
+log = logging.getLogger(__name__)
+
+MONITOR_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
+#: Attempts of ``finish_step`` against concurrent writers of the same history.parquet.
+_CONFLICT_ATTEMPTS = 5
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RunRequest(_Message):
+    """The orchestration input: which monitor, which fire time, the definition version seen, and why."""
+
+    monitor: str = Field(pattern=MONITOR_NAME)
+    fire_time: AwareDatetime
+    definition_version: str | None = None
+    reason: Literal["scheduled", "catch_up", "arrival", "manual"] = "scheduled"
+
+    @property
+    def instance_id(self) -> str:
+        from monitoring.scheduler import instance_id
+
+        return instance_id(self.monitor, self.fire_time)
+
+
+class SignalBatches(_Message):
+    name: str
+    batches: int = Field(ge=1)
+
+
+class BatchRef(_Message):
+    """``compute_signal``'s input: one batch of one signal's features, by reference to the plan."""
+
+    plan_path: str
+    signal: str
+    batch: int = Field(ge=0)
+    batches: int = Field(ge=1)
+    features_per_activity: int = Field(ge=1)
+
+
+class PlannedRun(_Message):
+    """``plan_run``'s output: where the plan is and how the work splits into activities."""
+
+    monitor: str
+    run_id: str
+    plan_path: str
+    features_per_activity: int = Field(ge=1)
+    signals: list[SignalBatches]
+
+    def batch_refs(self) -> list[BatchRef]:
+        """One ``compute_signal`` input per (signal, feature batch), in definition order."""
+        return [BatchRef(plan_path=self.plan_path, signal=s.name, batch=b, batches=s.batches,
+                         features_per_activity=self.features_per_activity)
+                for s in self.signals for b in range(s.batches)]
+
+
+class BatchOutcome(_Message):
+    """``compute_signal``'s output, or the orchestrator's record of an activity that failed every retry."""
+
+    signal: str
+    batch: int
+    status: str
+    path: str | None = Field(None, description="The batch's full SignalResult; None if the activity failed.")
+    features: int = 0
+    breached: bool = False
+    error: str | None = None
+
+    @classmethod
+    def activity_failed(cls, ref: BatchRef, reason: str, *, attempts: int) -> BatchOutcome:
+        """The outcome of a batch whose activity raised on every attempt."""
+        first_line = next((line.strip() for line in reason.splitlines() if line.strip()), "unknown error")
+        where = f"features batch {ref.batch + 1} of {ref.batches}: " if ref.batches > 1 else ""
+        return cls(signal=ref.signal, batch=ref.batch, status="failed",
+                   error=f"{where}compute_signal failed after {attempts} attempts: {first_line[:500]}")
+
+
+class CompleteRequest(_Message):
+    """``alert``'s input: the run's identity and start, the plan, and the batches whose activity failed.
+
+    Every other batch's result is where ``compute_step`` stored it (``part_path``), so the message does
+    not grow with the number of batches.
+    """
+
+    instance_id: str
+    plan_path: str
+    started_at: AwareDatetime
+    features_per_activity: int = Field(ge=1)
+    failures: list[BatchOutcome] = Field(default_factory=list)
+
+
+class RunOutcome(_Message):
+    """``alert``'s output and the orchestration's: the run's verdict and where run.json is."""
+
+    monitor: str
+    run_id: str
+    status: str
+    breached: bool
+    run: str
+    signals: dict[str, str]
+
+
+# --------------------------------------------------------------------------------------------------
+# Steps
+
+
+def features_per_activity() -> int:
+    """``FEATURES_PER_ACTIVITY`` as a positive integer."""
+    raw = setting("FEATURES_PER_ACTIVITY") or ""
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(f"FEATURES_PER_ACTIVITY must be a positive integer, got {raw!r}")
+    return value
+
+
+def _batches(signal: SignalPlan, size: int) -> int:
+    """Activities for one signal: one per ``size`` features; one for signals that are not per feature."""
+    if signal.error or signal.unsupported or not signal_info(signal.type).per_feature:
+        return 1
+    return max(1, math.ceil(len(signal.features) / size))
+
+
+def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store,
+              batch_size: int | None = None) -> PlannedRun:
+    """Plan the run from the monitor's current definition and store the plan next to its results."""
+    from monitoring.results import write_json
+
+    loaded = definitions.load(request.monitor)
+    if request.definition_version and loaded.version != request.definition_version:
+        log.warning("monitor %s changed after %s was scheduled (version %s, now %s); running the current one",
+                    request.monitor, request.instance_id, request.definition_version, loaded.version)
+    plan = plan_run(loaded, request.fire_time, store=store)
+    path = f"{plan.prefix}/plan.json"
+    write_json(store, path, plan.model_dump(mode="json"))
+    size = batch_size or features_per_activity()
+    return PlannedRun(monitor=plan.monitor, run_id=run_id(plan.fire_time), plan_path=path,
+                      features_per_activity=size,
+                      signals=[SignalBatches(name=s.name, batches=_batches(s, size)) for s in plan.signals])
+
+
+def read_plan(store: Store, path: str) -> RunPlan:
+    if not path.endswith("/plan.json"):
+        raise MonitoringError(f"{path!r} is not a plan path (<monitor>/<fire time>/plan.json)")
+    data = store.read_bytes(path)
+    if data is None:
+        raise MonitoringError(f"the run plan {store.location(path)} does not exist; plan_run writes it first")
+    return RunPlan.model_validate_json(data)
+
+
+def _signal(plan: RunPlan, name: str) -> SignalPlan:
+    for signal in plan.signals:
+        if signal.name == name:
+            return signal
+    raise MonitoringError(f"signal `{name}` is not in the plan of {plan.monitor} at {run_id(plan.fire_time)}")
+
+
+def part_path(plan: RunPlan, signal: str, batch: int) -> str:
+    return f"{plan.prefix}/parts/{signal}/{batch}.json"
+
+
+def compute_step(ref: BatchRef, *, store: Store) -> BatchOutcome:
+    """Compute one batch of one signal and store its full result; return a summary."""
+    plan = read_plan(store, ref.plan_path)
+    signal = _signal(plan, ref.signal)
+    size = ref.features_per_activity
+    features = None if ref.batches == 1 else signal.features[ref.batch * size:(ref.batch + 1) * size]
+    result = compute_signal(signal, features=features, store=store)
+    path = part_path(plan, signal.name, ref.batch)
+    store.write_bytes(path, result.model_dump_json().encode(), content_type="application/json")
+    return BatchOutcome(signal=signal.name, batch=ref.batch, status=result.status, path=path,
+                        features=len(result.features), breached=result.breached, error=result.error)
+
+
+def _signal_result(plan: RunPlan, signal: SignalPlan, request: CompleteRequest, store: Store) -> SignalResult:
+    failed = {o.batch: o for o in request.failures if o.signal == signal.name}
+    parts = []
+    for batch in range(_batches(signal, request.features_per_activity)):
+        if batch in failed:
+            parts.append(SignalResult(type=signal.type, status="failed", error=failed[batch].error,
+                                      notes=signal.notes))
+            continue
+        path = part_path(plan, signal.name, batch)
+        data = store.read_bytes(path)
+        if data is None:
+            raise MonitoringError(f"the result of {signal.name} batch {batch} is missing at {store.location(path)}")
+        parts.append(SignalResult.model_validate_json(data))
+    return merge_batches(signal.type, parts)
+
+
+def finish_step(request: CompleteRequest, *, store: Store) -> RunOutcome:
+    """Merge every signal's batches and complete the run (see ``monitoring.complete``)."""
+    from monitoring.blob import WriteConflict
+
+    plan = read_plan(store, request.plan_path)
+    results = {s.name: _signal_result(plan, s, request, store) for s in plan.signals}
+    for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+        try:
+            run = complete_run(plan, results, store, instance_id=request.instance_id,
+                               started_at=request.started_at)
+            break
+        except WriteConflict:
+            if attempt == _CONFLICT_ATTEMPTS:
+                raise
+            log.info("history of %s changed while %s finished; retrying (%d)", plan.monitor, request.instance_id,
+                     attempt)
+            time.sleep(0.2 * attempt)
+    return RunOutcome(monitor=plan.monitor, run_id=run["run_id"], status=run["status"], breached=run["breached"],
+                      run=store.location(f"{plan.prefix}/run.json"),
+                      signals={name: sig["status"] for name, sig in run["signals"].items()})
+
+
+__all__ = [
+    "BatchOutcome", "BatchRef", "CompleteRequest", "PlannedRun", "RunOutcome", "RunRequest", "SignalBatches",
+    "compute_step", "features_per_activity", "finish_step", "part_path", "plan_step", "read_plan",
+]

@@ -1,0 +1,204 @@
+"""The ``monitor_run`` orchestration, replayed through the Durable SDK with its real activities.
+
+Results of the orchestrated run are checked against ``run_local`` on the same definition and data: the
+local runner chains the same plan/compute/finalize steps without Durable, batches or stored parts, so any
+difference is the orchestration's doing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+import azure.durable_functions as df
+import polars as pl
+import pytest
+
+from functions import runs
+from monitoring import blob
+from monitoring.loader import load_text
+from monitoring.local import run_local
+from monitoring.results import run_id
+from monitoring.scheduler import instance_id
+from monitoring.steps import RunRequest
+from monitoring.store import LocalStore
+from tests.functions.conftest import MONITOR, FraudData
+from tests.functions.durable_harness import DurableHarness, NonDeterminismError, OrchestrationResult
+
+pytestmark = pytest.mark.azurite
+
+
+def _request(data: FraudData) -> dict[str, Any]:
+    return RunRequest(monitor=MONITOR, fire_time=data.fire_time).model_dump(mode="json")
+
+
+def _run(data: FraudData, **harness: Any) -> OrchestrationResult:
+    return DurableHarness([runs.bp], **harness).run("monitor_run", instance_id(MONITOR, data.fire_time),
+                                                    _request(data))
+
+
+def _stored(path: str) -> Any:
+    return json.loads(blob.results_store().read_bytes(path) or b"null")
+
+
+def _metrics(run: dict[str, Any], signal: str) -> dict[tuple[str, str], float | None]:
+    features = run["signals"][signal]["features"]
+    return {(f, m): r["value"] for f, fr in features.items() for m, r in fr["metrics"].items()}
+
+
+@pytest.fixture
+def local_run(fraud_monitor: FraudData, tmp_path: Any) -> dict[str, Any]:
+    """The same run by the local runner, for comparison."""
+    loaded = blob.definition_store().load(MONITOR)
+    return run_local(loaded, fraud_monitor.fire_time, LocalStore(tmp_path))[1]
+
+
+@pytest.mark.parametrize(("schema_version", "batch"), [(0, False), (1, True), (2, False)])
+def test_all_signals_succeed_and_match_the_local_runner(fraud_monitor: FraudData, local_run: dict[str, Any],
+                                                        schema_version: int, batch: bool) -> None:
+    result = _run(fraud_monitor, schema_version=schema_version, batch=batch)
+    assert result.status == "Completed", result.error
+    prefix = f"{MONITOR}/{run_id(fraud_monitor.fire_time)}"
+    run = _stored(f"{prefix}/run.json")
+    assert result.output["status"] == run["status"] == "completed"
+    assert result.output["run"].endswith(f"/results/{prefix}/run.json")
+    assert [c.name for c in result.calls] == ["plan_run", "compute_signal", "compute_signal", "alert"]
+    for signal in ("data-drift", "prediction-drift"):
+        assert run["signals"][signal]["status"] == "completed"
+        assert _metrics(run, signal) == _metrics(local_run, signal)
+    assert run["breached"] == local_run["breached"]
+    assert result.custom_status["stage"] == "completed"
+    assert result.custom_status["batches_done"] == result.custom_status["batches_total"] == 2
+    stages = [s["stage"] for s in result.custom_statuses if s]
+    assert stages[0] == "planning"
+    assert "computing" in stages
+    history = pl.read_parquet(io.BytesIO(blob.results_store().read_bytes(f"{MONITOR}/history.parquet") or b""))
+    metric_rows = sum(len(fr["metrics"]) for s in run["signals"].values() for fr in s["features"].values())
+    assert history.height == metric_rows
+
+
+@pytest.mark.parametrize("failing_attempts", [1, 3])
+def test_a_signal_failing_after_retries_is_recorded_and_the_run_is_partial(
+        fraud_monitor: FraudData, local_run: dict[str, Any], failing_attempts: int) -> None:
+    def faults(activity: str, value: Any, attempt: int) -> Exception | None:
+        if activity == "compute_signal" and value["signal"] == "prediction-drift" and attempt <= failing_attempts:
+            return ConnectionResetError(f"worker lost (attempt {attempt})")
+        return None
+
+    result = _run(fraud_monitor, faults=faults)
+    assert result.status == "Completed", result.error
+    attempts = [c for c in result.attempts("compute_signal") if c.input["signal"] == "prediction-drift"]
+    max_attempts = runs.RETRY.max_number_of_attempts
+    assert len(attempts) == min(failing_attempts + 1, max_attempts)
+    assert len({c.task_id for c in attempts}) == len(attempts)  # each retry is a new scheduled task
+    run = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/run.json")
+    assert _metrics(run, "data-drift") == _metrics(local_run, "data-drift")
+    prediction = run["signals"]["prediction-drift"]
+    if failing_attempts < max_attempts:
+        assert run["status"] == "completed"
+        assert _metrics(run, "prediction-drift") == _metrics(local_run, "prediction-drift")
+        return
+    assert run["status"] == result.output["status"] == "partial"
+    assert prediction["status"] == "failed"
+    assert f"failed after {max_attempts} attempts" in prediction["error"]
+    assert f"worker lost (attempt {max_attempts})" in prediction["error"]
+    assert result.output["signals"] == {"data-drift": "completed", "prediction-drift": "failed"}
+    assert result.custom_status["batches_failed"] == 1
+
+
+def test_feature_batches_merge_into_the_single_batch_result(fraud_monitor: FraudData, local_run: dict[str, Any],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEATURES_PER_ACTIVITY", "3")
+    result = _run(fraud_monitor, batch=True)
+    assert result.status == "Completed", result.error
+    features = {s: len(local_run["signals"][s]["features"]) for s in ("data-drift", "prediction-drift")}
+    batches = [c.input for c in result.attempts("compute_signal")]
+    assert len(batches) == sum(math.ceil(n / 3) for n in features.values())
+    assert {b["signal"] for b in batches if b["batches"] > 1} == {"data-drift"}
+    run = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/run.json")
+    for signal in features:
+        assert _metrics(run, signal) == _metrics(local_run, signal)
+        assert list(run["signals"][signal]["features"]) == list(local_run["signals"][signal]["features"])
+    document = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/signals/data-drift.json")
+    assert set(document["features"]) == set(local_run["signals"]["data-drift"]["features"])
+    assert all(fr["histogram"] for fr in document["features"].values())
+
+
+def test_running_the_same_instance_again_overwrites_and_duplicates_nothing(fraud_monitor: FraudData) -> None:
+    store = blob.results_store()
+    first = _run(fraud_monitor)
+    blobs_after_first = store.list(f"{MONITOR}/")
+    history_first = pl.read_parquet(io.BytesIO(store.read_bytes(f"{MONITOR}/history.parquet") or b""))
+    run_first = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/run.json")
+    second = _run(fraud_monitor)
+    assert first.status == second.status == "Completed"
+    assert store.list(f"{MONITOR}/") == blobs_after_first
+    history_second = pl.read_parquet(io.BytesIO(store.read_bytes(f"{MONITOR}/history.parquet") or b""))
+    keys = ["fire_time", "signal", "feature", "metric"]
+    assert history_second.sort(keys).equals(history_first.sort(keys))
+    run_second = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/run.json")
+    assert run_second["signals"] == run_first["signals"]
+    assert _stored(f"{MONITOR}/latest.json")["run_id"] == run_id(fraud_monitor.fire_time)
+
+
+def test_payloads_are_references_whose_size_does_not_grow_with_the_number_of_features(
+        storage: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 600-feature monitor moves messages no larger than a 6-feature one (and far below 64 KB)."""
+    monkeypatch.setenv("FEATURES_PER_ACTIVITY", "200")
+    fire = datetime(2026, 1, 5, tzinfo=UTC)
+    sizes = {}
+    for width in (6, 600):
+        name = f"w{width:04d}"  # one length for every width, so the paths inside messages are as long
+        frame = pl.DataFrame({f"f{i:03d}": [float((r * (i + 7)) % 23) for r in range(60)] for i in range(width)})
+        data = blob.container_client(blob.DATA)
+        data.upload_blob(f"{name}/production/2026/01/04/part.parquet", _parquet(frame))
+        data.upload_blob(f"{name}/reference/part.parquet", _parquet(frame))
+        text = (f"name: {name}\ntrigger: {{type: recurrence, frequency: day}}\ncreate_monitor:\n"
+                f"  monitoring_signals:\n    drift:\n      type: data_drift\n      features: all_features\n"
+                f"      production_data: {{input_data: {{path: 'az://data/{name}/production/'}}}}\n"
+                f"      reference_data: {{input_data: {{path: 'az://data/{name}/reference/'}}}}\n")
+        blob.definition_store().put(load_text(text, name), text)
+        request = RunRequest(monitor=name, fire_time=fire).model_dump(mode="json")
+        result = DurableHarness([runs.bp], batch=True).run("monitor_run", instance_id(name, fire), request)
+        assert result.status == "Completed", result.error
+        run = _stored(f"{name}/{run_id(fire)}/run.json")
+        assert run["status"] == "completed", run["signals"]["drift"]["error"]
+        assert len(run["signals"]["drift"]["features"]) == width
+        sizes[width] = result.payload_bytes
+    print(f"largest Durable message by kind (bytes): {sizes}")  # the measurement, shown with -s
+    assert max(sizes[600].values()) < 4096
+    for kind in ("input", "plan_run", "plan_run result", "compute_signal", "alert", "alert result", "output"):
+        assert sizes[600][kind] == sizes[6][kind], kind
+    assert sizes[600]["compute_signal result"] <= sizes[6]["compute_signal result"] + 4  # "features": 6 -> 200
+    # What the references spare Durable: one batch's full result (histograms included), as stored.
+    part = blob.results_store().read_bytes(f"w0600/{run_id(fire)}/parts/drift/0.json") or b""
+    print(f"full result of one 200-feature batch: {len(part)} bytes")
+    assert len(part) > 64 * 1024
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+wall_clock = df.Blueprint()
+
+
+@wall_clock.orchestration_trigger(context_name="context")
+def wall_clock_run(context: df.DurableOrchestrationContext) -> Any:
+    """``monitor_run``'s first steps, but timing the run with the machine's clock instead of the context's."""
+    request = dict(context.get_input())
+    planned = yield context.call_activity("plan_run", request)
+    started = datetime.now(UTC).isoformat()  # differs on every replay
+    outcome = yield context.call_activity("compute_signal", {**planned, "started": started})
+    return outcome
+
+
+def test_an_orchestrator_reading_the_wall_clock_fails_the_harness(fraud_monitor: FraudData) -> None:
+    harness = DurableHarness([runs.bp, wall_clock])
+    with pytest.raises(NonDeterminismError, match="compute_signal"):
+        harness.run("wall_clock_run", "wall-clock-1", _request(fraud_monitor))
