@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from monitoring import cli_remote
 from monitoring.errors import DefinitionError, MonitoringError
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID, EXIT_BREACH = 0, 1, 2, 3
@@ -124,6 +125,11 @@ def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: da
     console.print(summary_table(run, only_thresholded=not verbose))
     console.print(f"results: {store.location(plan.prefix + '/run.json')}", highlight=False)
     console.print(f"report:  {store.location(plan.prefix + '/report.html')}", highlight=False)
+    for channel, record in run["alert"].get("channels", {}).items():
+        where = record.get("location") or ", ".join(record.get("recipients", [])) or ""
+        style = "bold red" if record.get("status") == "failed" else "cyan"
+        reason = f" ({record['error']})" if record.get("error") else ""
+        console.print(f"alert:   {channel} [{style}]{record.get('status')}[/] {where}{reason}", highlight=False)
     return _exit_code(run)
 
 
@@ -191,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("schema", help="print the JSON Schema of monitor definitions")
     p.set_defaults(func=cmd_schema)
+    cli_remote.register(sub)
     return parser
 
 

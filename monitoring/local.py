@@ -7,9 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from monitoring.complete import complete_run
 from monitoring.loader import LoadedMonitor
-from monitoring.report import write_report
-from monitoring.runner import RunPlan, SignalPlan, compute_signal, finalize_run, plan_run
+from monitoring.runner import RunPlan, SignalPlan, compute_signal, plan_run
+from monitoring.scheduler import instance_id
 from monitoring.store import Store
 from signals.results import SignalResult
 
@@ -18,20 +19,23 @@ def run_local(loaded: LoadedMonitor, fire_time: datetime, store: Store, *,
               asset_map: dict[str, str] | None = None, max_workers: int = 4,
               on_feature: Callable[[str, str], None] | None = None,
               on_plan: Callable[[RunPlan], None] | None = None) -> tuple[RunPlan, dict[str, Any]]:
-    """Plan, compute every signal in parallel threads, finalize and write the report; return plan and run.json."""
+    """Plan, compute every signal in parallel threads, and complete the run as the Durable ``alert``
+    activity does (results, report, latest.json, alerts). Returns the plan and run.json with the alert
+    record under ``alert``; a failed alert channel is recorded there rather than raised.
+    """
     started = datetime.now(UTC)
-    plan = plan_run(loaded, fire_time, asset_map=asset_map)
+    plan = plan_run(loaded, fire_time, asset_map=asset_map, store=store)
     if on_plan is not None:
         on_plan(plan)
 
     def one(sp: SignalPlan) -> SignalResult:
         callback = (lambda feature: on_feature(sp.name, feature)) if on_feature else None
-        return compute_signal(sp, on_feature=callback)
+        return compute_signal(sp, on_feature=callback, store=store)
 
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(plan.signals)))) as pool:
         results = dict(zip([s.name for s in plan.signals], pool.map(one, plan.signals), strict=True))
-    run = finalize_run(plan, results, store, started_at=started)
-    write_report(store, plan.prefix, run)
+    run = complete_run(plan, results, store, instance_id=instance_id(plan.monitor, plan.fire_time),
+                       started_at=started, raise_on_alert_failure=False)
     return plan, run
 
 

@@ -1,0 +1,182 @@
+"""Whether a run alerts: its breaches (worst first), its failed signals, and the ``on_change`` comparison.
+
+Everything here reads run.json documents only, so the decision is the same in the Durable ``alert``
+activity, in the local runner and on a retry: a run's alert never depends on when it is evaluated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from monitoring.definition import AlertNotification
+from monitoring.results import read_json
+from monitoring.store import Store
+
+BreachKey = tuple[str, str, str]
+_RUN_JSON = re.compile(r"^(?P<run_id>\d{8}T\d{4}Z)/run\.json$")
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One metric past its threshold: the row of the alert's table."""
+
+    signal: str
+    feature: str
+    metric: str
+    value: float
+    threshold: float
+    direction: Literal["greater_is_better", "less_is_better"]
+
+    @property
+    def key(self) -> BreachKey:
+        return (self.signal, self.feature, self.metric)
+
+    @property
+    def exceedance(self) -> float:
+        return exceedance(self.value, self.threshold)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A signal that did not complete, with the reason run.json gives."""
+
+    signal: str
+    type: str
+    status: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the run's alert is about and whether it is sent; ``reason`` is shown in alert.json."""
+
+    alert: bool
+    reason: str
+    mode: Literal["every_run", "on_change"]
+    breaches: tuple[Breach, ...]
+    failures: tuple[Failure, ...]
+    previous_run_id: str | None = None
+    resolved: bool = False
+    new_keys: frozenset[BreachKey] = field(default_factory=frozenset)
+
+    @property
+    def breached_signals(self) -> list[str]:
+        return list(dict.fromkeys(b.signal for b in self.breaches))
+
+
+def exceedance(value: float, threshold: float) -> float:
+    r"""How far past its threshold a value is, relative to the threshold.
+
+    .. math:: e = \frac{|v - t|}{|t|}
+
+    where :math:`v` is the metric's value and :math:`t` its threshold. A distance of 0.3 against 0.1 is
+    2.0 (three times the threshold), a p-value of 0.01 against 0.05 is 0.8: the number is comparable
+    across metrics whose scales differ, which a plain difference is not. A threshold of 0 ("any amount
+    is too much") gives infinity, so such breaches sort first; ties sort by the plain difference.
+
+    >>> exceedance(0.5, 0.25)
+    1.0
+    >>> exceedance(0.0, 0.05)
+    1.0
+    >>> exceedance(0.01, 0.0)
+    inf
+    """
+    diff = abs(value - threshold)
+    if threshold == 0:
+        return math.inf if diff > 0 else 0.0
+    return diff / abs(threshold)
+
+
+def _alert_enabled(signal: Mapping[str, Any]) -> bool:
+    return bool(signal.get("alert_enabled", True))
+
+
+def breaches(run: Mapping[str, Any]) -> list[Breach]:
+    """Every breached metric of the run's alert-enabled signals, worst (largest exceedance) first."""
+    rows: list[Breach] = []
+    for name, sig in run.get("signals", {}).items():
+        if not _alert_enabled(sig) or sig.get("status") != "completed":
+            continue
+        for feature, fr in (sig.get("features") or {}).items():
+            for metric, mr in (fr.get("metrics") or {}).items():
+                if mr.get("breached") and mr.get("value") is not None and mr.get("threshold") is not None:
+                    rows.append(Breach(signal=name, feature=feature, metric=metric, value=float(mr["value"]),
+                                       threshold=float(mr["threshold"]),
+                                       direction=mr.get("direction", "less_is_better")))
+    return sorted(rows, key=lambda b: (-b.exceedance, -abs(b.value - b.threshold), b.key))
+
+
+def failures(run: Mapping[str, Any]) -> list[Failure]:
+    """Alert-enabled signals whose status is ``failed`` (skipped and unsupported signals do not alert)."""
+    return [Failure(signal=name, type=sig.get("type", ""), status=sig["status"], error=sig.get("error"))
+            for name, sig in run.get("signals", {}).items()
+            if _alert_enabled(sig) and sig.get("status") == "failed"]
+
+
+def _state(run: Mapping[str, Any], alert_on_failure: bool) -> tuple[frozenset[BreachKey], frozenset[str]]:
+    failed = frozenset(f.signal for f in failures(run)) if alert_on_failure else frozenset()
+    return frozenset(b.key for b in breaches(run)), failed
+
+
+def previous_run(store: Store, monitor: str, run_id: str) -> dict[str, Any] | None:
+    """The run.json of the latest run of ``monitor`` before ``run_id`` (folder names sort by time)."""
+    prefix = f"{monitor}/"
+    earlier = []
+    for path in store.list(prefix):
+        match = _RUN_JSON.match(path[len(prefix):])
+        if match and match["run_id"] < run_id:
+            earlier.append(match["run_id"])
+    for candidate in sorted(earlier, reverse=True):
+        document = read_json(store, f"{monitor}/{candidate}/run.json")
+        if document is not None:
+            return document
+    return None
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def decide(run: Mapping[str, Any], notification: AlertNotification, *,
+           previous: Mapping[str, Any] | None = None) -> Decision:
+    """Whether the run alerts under the notification's mode; ``previous`` is only read for ``on_change``.
+
+    ``every_run`` alerts when an alert-enabled signal breached, or failed and ``alert_on_failure`` is set.
+    ``on_change`` alerts when the set of breached (signal, feature, metric), together with the set of
+    failed signals, differs from the previous run's; that includes a change back to "all clear", which
+    sends one "resolved" message. The first run of a monitor compares against an empty set.
+    """
+    rows = breaches(run)
+    failed = failures(run) if notification.alert_on_failure else []
+    current = _state(run, notification.alert_on_failure)
+    what = ", ".join(p for p in (
+        _count(len({b.signal for b in rows}), "signal") + " breached" if rows else "",
+        _count(len(failed), "signal") + " failed" if failed else "",
+    ) if p)
+    common = {"mode": notification.mode, "breaches": tuple(rows), "failures": tuple(failed)}
+    if notification.mode == "every_run":
+        if rows or failed:
+            return Decision(alert=True, reason=what, **common)
+        return Decision(alert=False, reason="no alert-enabled signal breached or failed", **common)
+
+    prev_id = previous.get("run_id") if previous else None
+    before = _state(previous, notification.alert_on_failure) if previous else (frozenset(), frozenset())
+    new_keys = current[0] - before[0]
+    extra = {"previous_run_id": prev_id, "new_keys": frozenset(new_keys)}
+    if current == before:
+        reason = f"unchanged since run {prev_id} ({what}); mode on_change" if what else \
+            "no alert-enabled signal breached or failed"
+        return Decision(alert=False, reason=reason, **common, **extra)
+    if not (rows or failed):
+        return Decision(alert=True, reason=f"resolved: nothing breached or failed, unlike run {prev_id}",
+                        resolved=True, **common, **extra)
+    change = f"changed since run {prev_id}" if prev_id else "no earlier run to compare with"
+    return Decision(alert=True, reason=f"{what}; {change}", **common, **extra)
+
+
+__all__ = ["Breach", "BreachKey", "Decision", "Failure", "breaches", "decide", "exceedance", "failures",
+           "previous_run"]
