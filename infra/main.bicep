@@ -4,7 +4,7 @@
 //   az deployment group create -g <rg> -f infra/main.bicep -p environmentName=<name>
 //
 // Then, once the code is deployed, infra/scripts/create-event-subscription.sh creates the Event
-// Grid subscription for uploads (azd runs it as the postdeploy hook). See docs/deploy.md.
+// Grid subscription for uploads (azd runs it as the postdeploy hook). See README.md, section Deploy.
 targetScope = 'resourceGroup'
 
 @description('Name of the environment (azd environment name); part of every resource name and the azd-env-name tag.')

@@ -6,7 +6,7 @@
 # (blobs_extension), which the Functions host creates only after it has loaded the deployed code's
 # blob trigger (source EventGrid), and Event Grid validates the webhook when the subscription is
 # created. So this runs after the code is deployed: azd runs it as the postdeploy hook; after
-# `az deployment group create` or `terraform apply`, run it yourself (docs/deploy.md).
+# `az deployment group create` or `terraform apply`, run it yourself (README.md, section Deploy).
 #
 # Needs the Azure CLI, signed in, and the deployment outputs in the environment (azd sets them):
 #   AZURE_RESOURCE_GROUP          resource group of the deployment

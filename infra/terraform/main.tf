@@ -3,7 +3,7 @@
 #   terraform -chdir=infra/terraform init
 #   terraform -chdir=infra/terraform apply -var environment_name=<name> -var location=<region>
 #
-# Then deploy the code and run infra/scripts/create-event-subscription.sh (see docs/deploy.md).
+# Then deploy the code and run infra/scripts/create-event-subscription.sh (see README.md, section Deploy).
 
 data "azurerm_client_config" "current" {}
 
