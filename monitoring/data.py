@@ -243,6 +243,8 @@ def read_window(uri: str, window: Window, *, timestamp_column: str | None = None
         frame = frame.select([c for c in columns if c in present])
     try:
         collected = frame.collect()
+    except (ConnectionError, TimeoutError):
+        raise  # transient: the caller's retries decide, it is not a property of the data
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, OSError) as exc:
         raise DataError(f"cannot read {uri}: {str(exc).splitlines()[0]}") from exc
     return WindowData(collected, len(files), window)

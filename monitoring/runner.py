@@ -477,12 +477,15 @@ def _one_line(text: str) -> str:
 
 
 def compute_signal(plan: SignalPlan, *, features: list[str] | None = None,
-                   on_feature: Callable[[str], None] | None = None, store: Store | None = None) -> SignalResult:
-    """Compute one signal (or a batch of its features). Never raises: failures are results.
+                   on_feature: Callable[[str], None] | None = None, store: Store | None = None,
+                   reraise: tuple[type[BaseException], ...] = ()) -> SignalResult:
+    """Compute one signal (or a batch of its features). Failures are results, except ``reraise``.
 
     Signals that are not per feature (``SignalInfo.per_feature`` False: attribution drift, model
     performance, custom) always compute as a whole and ignore ``features``. ``store`` holds the feature
-    importance cache of attribution drift (no cache without it).
+    importance cache of attribution drift (no cache without it). ``reraise``: exception types that
+    propagate instead of failing the signal, so that a caller with retries (the Durable activity) retries
+    transient errors such as a dropped connection rather than recording them as the signal's result.
     """
     if plan.unsupported:
         return SignalResult(type=plan.type, status="unsupported", error=plan.unsupported, notes=plan.notes)
@@ -490,6 +493,8 @@ def compute_signal(plan: SignalPlan, *, features: list[str] | None = None,
         return SignalResult(type=plan.type, status="failed", error=_one_line(plan.error), notes=plan.notes)
     try:
         return _finite(_compute(plan, features if features is not None else plan.features, on_feature, store))
+    except reraise:
+        raise
     except MonitoringError as exc:
         return SignalResult(type=plan.type, status="failed", error=_one_line(str(exc)), notes=plan.notes)
     except Exception as exc:  # noqa: BLE001 - recorded in run.json with its type; the others go on

@@ -198,13 +198,20 @@ def part_path(plan: RunPlan, signal: str, batch: int) -> str:
     return f"{plan.prefix}/parts/{signal}/{batch}.json"
 
 
+def transient_errors() -> tuple[type[BaseException], ...]:
+    """Errors worth another attempt of the activity: the network, not the data or the definition."""
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+
+    return (ConnectionError, TimeoutError, ServiceRequestError, ServiceResponseError)
+
+
 def compute_step(ref: BatchRef, *, store: Store) -> BatchOutcome:
     """Compute one batch of one signal and store its full result; return a summary."""
     plan = read_plan(store, ref.plan_path)
     signal = _signal(plan, ref.signal)
     size = ref.features_per_activity
     features = None if ref.batches == 1 else signal.features[ref.batch * size:(ref.batch + 1) * size]
-    result = compute_signal(signal, features=features, store=store)
+    result = compute_signal(signal, features=features, store=store, reraise=transient_errors())
     path = part_path(plan, signal.name, ref.batch)
     store.write_bytes(path, result.model_dump_json().encode(), content_type="application/json")
     return BatchOutcome(signal=signal.name, batch=ref.batch, status=result.status, path=path,

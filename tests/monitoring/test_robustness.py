@@ -221,3 +221,20 @@ def test_non_finite_numbers_from_any_signal_become_null_before_json() -> None:
     assert metric.reason == "value is nan"
     assert clean.features["f"].details == {"a": [1.0, None], "b": {"c": None}, "d": "text"}
     json.dumps(clean.model_dump(mode="json"), allow_nan=False)
+
+
+def test_transient_errors_propagate_for_retries_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Durable activity passes ``reraise`` so a dropped connection is retried, not recorded as a result."""
+    from monitoring.runner import DataRef, SignalPlan
+
+    def drop(self: DataRef, columns: list[str] | None = None) -> pl.DataFrame:
+        raise ConnectionResetError("connection reset by peer")
+
+    monkeypatch.setattr(DataRef, "read", drop)
+    plan = SignalPlan(name="s", type="data_drift", features=["a"], production=DataRef(uri=str(tmp_path)),
+                      reference=DataRef(uri=str(tmp_path)))
+    recorded = compute_signal(plan)
+    assert recorded.status == "failed"
+    assert "connection reset" in recorded.error
+    with pytest.raises(ConnectionResetError):
+        compute_signal(plan, reraise=(ConnectionError,))
