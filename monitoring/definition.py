@@ -21,6 +21,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     create_model,
     field_validator,
     model_validator,
@@ -429,6 +430,14 @@ class _SignalBase(Strict):
             return data
         return {renames.get(k, k): v for k, v in data.items()}
 
+    @field_validator("metric_thresholds", mode="after", check_fields=False)
+    @classmethod
+    def _preview_metric_names(cls, value: Any, info: ValidationInfo) -> Any:
+        """List-form thresholds name their metric in a string: check it applies to this signal type."""
+        if "type" in info.data:
+            _check_preview_metrics(info.data["type"], value)
+        return value
+
     def configured_thresholds(self) -> dict[str, dict[str, float]]:
         """Thresholds per group (feature kind, task or ``model``), defaults filled in where none given."""
         signal_type: str = self.type  # type: ignore[attr-defined]
@@ -471,8 +480,8 @@ def _filled(signal: str, group: str, model: BaseModel) -> dict[str, float]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _check_preview_metrics(signal: str, items: list[PreviewThreshold] | None) -> None:
-    if not isinstance(items, list):
+def _check_preview_metrics(signal: str, items: object) -> None:
+    if not isinstance(items, list) or not all(isinstance(i, PreviewThreshold) for i in items):
         return
     groups = METRICS_BY_SIGNAL[signal]
     valid = sorted({m for metrics in groups.values() for m in metrics} | set(METRIC_ALIASES))
@@ -492,30 +501,18 @@ class DataDriftSignal(_SignalBase):
     type: Literal["data_drift"]
     metric_thresholds: _thresholds_union(DriftThresholds) | None = None  # type: ignore[valid-type]
 
-    @model_validator(mode="after")
-    def _metrics(self) -> DataDriftSignal:
-        _check_preview_metrics("data_drift", self.metric_thresholds)  # type: ignore[arg-type]
-        return self
 
 
 class PredictionDriftSignal(_SignalBase):
     type: Literal["prediction_drift"]
     metric_thresholds: _thresholds_union(DriftThresholds) | None = None  # type: ignore[valid-type]
 
-    @model_validator(mode="after")
-    def _metrics(self) -> PredictionDriftSignal:
-        _check_preview_metrics("prediction_drift", self.metric_thresholds)  # type: ignore[arg-type]
-        return self
 
 
 class DataQualitySignal(_SignalBase):
     type: Literal["data_quality"]
     metric_thresholds: _thresholds_union(QualityThresholds) | None = None  # type: ignore[valid-type]
 
-    @model_validator(mode="after")
-    def _metrics(self) -> DataQualitySignal:
-        _check_preview_metrics("data_quality", self.metric_thresholds)  # type: ignore[arg-type]
-        return self
 
 
 class FeatureAttributionDriftSignal(_SignalBase):
@@ -523,10 +520,6 @@ class FeatureAttributionDriftSignal(_SignalBase):
     model_type: Literal["classification", "regression"] | None = None
     metric_thresholds: _thresholds_union(AttributionThresholds) | None = None  # type: ignore[valid-type]
 
-    @model_validator(mode="after")
-    def _metrics(self) -> FeatureAttributionDriftSignal:
-        _check_preview_metrics("feature_attribution_drift", self.metric_thresholds)  # type: ignore[arg-type]
-        return self
 
 
 class ModelPerformanceSignal(_SignalBase):

@@ -20,6 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from monitoring.definition import MonitorSchedule
 from monitoring.errors import DefinitionError
+from signals.registry import BY_TYPE
 
 #: Preview names a path may have had in the YAML before normalisation, used to find its line.
 _ORIGINAL_NAMES = {
@@ -82,8 +83,12 @@ def _locate(root: Any, loc: tuple[Any, ...], *, trailing: bool = True) -> tuple[
     return "".join(path) or "(top level)", line
 
 
+#: Discriminator values pydantic puts in error locations: they are not keys of the YAML.
+_UNION_TAGS = frozenset(BY_TYPE) | {"recurrence", "cron", "on_arrival"}
+
+
 def _is_tag(item: str) -> bool:
-    return item.startswith("<") or item[:1].isupper() or "[" in item or item.startswith(("literal", "function"))
+    return item.startswith("<") or item[:1].isupper() or item in _UNION_TAGS or "[" in item or item.startswith(("literal", "function"))
 
 
 def _key_line(node: Any, key: Any) -> int | None:

@@ -25,6 +25,19 @@ def safe_path(path: str) -> str:
     return path
 
 
+def write_atomic(file: Path, data: bytes) -> None:
+    """Write a file so that a reader sees the old or the new content, never a part: temp file, then rename."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 @runtime_checkable
 class Store(Protocol):
     """A flat namespace of small documents: results, reports, caches and alert records."""
@@ -63,16 +76,7 @@ class LocalStore:
         return file.read_bytes() if file.is_file() else None
 
     def write_bytes(self, path: str, data: bytes, *, content_type: str = "application/octet-stream") -> None:
-        file = self._file(path)
-        file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, file)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self._file(path), data)
 
     def list(self, prefix: str) -> list[str]:
         base = self.root
@@ -90,4 +94,4 @@ class LocalStore:
         return str(self._file(path).resolve())
 
 
-__all__ = ["LocalStore", "Store", "safe_path"]
+__all__ = ["LocalStore", "Store", "safe_path", "write_atomic"]

@@ -9,9 +9,7 @@ overwrites the same file and the Message-ID is the run's operation id: never two
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -21,7 +19,7 @@ from pathlib import Path
 
 from monitoring.alerts.content import AlertContent
 from monitoring.settings import setting
-from monitoring.store import LocalStore, Store
+from monitoring.store import LocalStore, Store, write_atomic
 
 #: Sender of outbox files when ACS_SENDER_ADDRESS is not set; ``.invalid`` never resolves.
 LOCAL_SENDER = "monitoring@localhost.invalid"
@@ -67,18 +65,6 @@ def outbox_directory(store: Store) -> Path | None:
     return None
 
 
-def _write_atomic(file: Path, data: bytes) -> None:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, file)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_eml(message: EmailMessage, store: Store, *, monitor: str, run_id: str) -> OutboxResult:
     """Write the message as ``<monitor>-<run_id>.eml`` into the outbox (atomically), or next to the run."""
     data = message.as_bytes(policy=policy.SMTP)
@@ -88,7 +74,7 @@ def write_eml(message: EmailMessage, store: Store, *, monitor: str, run_id: str)
         store.write_bytes(path, data, content_type="message/rfc822")
         return OutboxResult(transport="store", location=store.location(path))
     file = directory / f"{monitor}-{run_id}.eml"
-    _write_atomic(file, data)
+    write_atomic(file, data)
     return OutboxResult(transport="outbox", location=str(file.resolve()))
 
 

@@ -210,3 +210,14 @@ def test_json_schema_covers_the_definition() -> None:
     for name in ("create_monitor", "monitoring_signals", "lookback_window_size", "pearsons_chi_squared_test",
                  "top_n_feature_importance", "data_segment"):
         assert name in text
+
+
+def test_preview_list_metric_names_are_checked_against_the_signal_type() -> None:
+    fixed = INDENT_FIXED.replace("threshhod", "threshold")
+    problems = _problems(fixed.replace("metric_name: chi_squared_test", "metric_name: chi_square_test", 1))
+    assert len(problems) == 1
+    assert problems[0].startswith("`create_monitor.monitoring_signals.advanced_data_drift.metric_thresholds` at line 34:")
+    assert "metric `chi_square_test` does not apply to data_drift categorical; did you mean `chi_squared_test`?" in \
+        problems[0]
+    wrong_kind = fixed.replace("- metric_name: null_value_rate", "- metric_name: jensen_shannon_distance", 1)
+    assert "does not apply to data_quality" in _problems(wrong_kind)[0]
