@@ -88,7 +88,8 @@ _UNION_TAGS = frozenset(BY_TYPE) | {"recurrence", "cron", "on_arrival"}
 
 
 def _is_tag(item: str) -> bool:
-    return item.startswith("<") or item[:1].isupper() or item in _UNION_TAGS or "[" in item or item.startswith(("literal", "function"))
+    return (item.startswith(("<", "literal", "function")) or item[:1].isupper() or item in _UNION_TAGS
+            or "[" in item)
 
 
 def _key_line(node: Any, key: Any) -> int | None:

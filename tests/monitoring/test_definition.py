@@ -216,7 +216,8 @@ def test_preview_list_metric_names_are_checked_against_the_signal_type() -> None
     fixed = INDENT_FIXED.replace("threshhod", "threshold")
     problems = _problems(fixed.replace("metric_name: chi_squared_test", "metric_name: chi_square_test", 1))
     assert len(problems) == 1
-    assert problems[0].startswith("`create_monitor.monitoring_signals.advanced_data_drift.metric_thresholds` at line 34:")
+    path = "`create_monitor.monitoring_signals.advanced_data_drift.metric_thresholds`"
+    assert problems[0].startswith(f"{path} at line 34:")
     assert "metric `chi_square_test` does not apply to data_drift categorical; did you mean `chi_squared_test`?" in \
         problems[0]
     wrong_kind = fixed.replace("- metric_name: null_value_rate", "- metric_name: jensen_shannon_distance", 1)
