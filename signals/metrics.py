@@ -113,13 +113,13 @@ class EcdfGap:
     @classmethod
     def of(cls, reference: np.ndarray, production: np.ndarray) -> EcdfGap:
         """From two sorted samples in O(n): a stable merge (timsort merges two runs) and running counts."""
-        order = np.argsort(np.concatenate((reference, production)), kind="stable")
-        from_reference = order < len(reference)
-        merged = np.concatenate((reference, production))[order]
-        cdf_r = np.cumsum(from_reference) / len(reference)
-        cdf_p = np.cumsum(~from_reference) / len(production)
+        both = np.concatenate((reference, production))
+        order = np.argsort(both, kind="stable")
+        merged = both[order]
+        seen_r = np.cumsum(order < len(reference))  # reference values at or before each position
+        seen_p = np.arange(1, len(both) + 1) - seen_r  # the rest came from production
         group_ends = np.append(merged[1:] != merged[:-1], True)
-        return cls(cdf_r - cdf_p, merged, group_ends)
+        return cls(seen_r / len(reference) - seen_p / len(production), merged, group_ends)
 
     def wasserstein(self) -> float:
         """:math:`\\int |F_r - F_p|\\,dx`; inside a run of ties the gap to the next value is 0."""
