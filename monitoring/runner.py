@@ -8,28 +8,26 @@ history. ``run_local`` chains them in-process with signals in parallel.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
-import os
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from monitoring import data as datamod
 from monitoring.definition import MonitoringInput, MonitorSchedule, TopNFeatures
-from monitoring.errors import DataError, MonitoringError, SignalError
+from monitoring.errors import DataError, MonitoringError
+from monitoring.importance_cache import cached_importance
 from monitoring.loader import LoadedMonitor
 from monitoring.results import build_run, run_prefix, signal_document, write_history, write_json
 from monitoring.store import Store
 from monitoring.windows import Window, production_window, reference_window
-from signals.importance import Importance, ImportanceConfig, ImportanceError, feature_importance
+from signals.importance import Importance
 from signals.kinds import infer_kinds
 from signals.registry import FeatureKind, signal_info
 from signals.results import FeatureResult, MetricResult, SignalResult, judge
@@ -38,11 +36,6 @@ log = logging.getLogger(__name__)
 
 #: Signals whose production data is the model's outputs rather than its inputs.
 _OUTPUT_SIGNALS = {"prediction_drift", "model_performance"}
-#: Folder under ``<monitor>/`` in the results store where fitted feature importances are cached. (The
-#: store's path rule rejects names starting with ``_``, so this is ``cache``, not ``_cache``.)
-IMPORTANCE_CACHE_FOLDER = "cache"
-#: Bumped when the importance computation changes, so old cache entries are not reused.
-IMPORTANCE_VERSION = 1
 #: Azure ML's default number of features when the reference is training data with a label.
 DEFAULT_TOP_N = 10
 #: MDC's name of the correlation id column.
@@ -355,77 +348,6 @@ def plan_run(loaded: LoadedMonitor, fire_time: datetime, *, asset_map: dict[str,
                  for name, sig in schedule.signals().items()],
         alert_notification=alerts,
     )
-
-
-# --------------------------------------------------------------------------------------------------
-# Feature importance cache
-
-
-def _file_versions(ref: DataRef) -> list[list[Any]]:
-    """Each data file with its size and modification time (local), or its name alone (Blob Storage)."""
-    out: list[list[Any]] = []
-    for file in datamod.list_files(ref.uri):
-        if datamod.is_cloud(file):
-            out.append([file])
-        else:
-            stat = os.stat(file)
-            out.append([file, stat.st_size, stat.st_mtime_ns])
-    return out
-
-
-def importance_fingerprint(ref: DataRef, *, target: str, features: Sequence[str], overrides: Mapping[str, str],
-                           task: str | None, segment: Mapping[str, Any] | None, config: ImportanceConfig) -> str:
-    """A hash of everything importance depends on: the data's files and versions, window, target and config.
-
-    Any new, rewritten or removed file changes it, so a cache entry is never stale; the same reference
-    read daily hits the same entry.
-    """
-    document = {
-        "version": IMPORTANCE_VERSION, "uri": ref.uri, "source": ref.source, "window": ref.window,
-        "timestamp_column": ref.timestamp_column, "files": _file_versions(ref), "target": target,
-        "features": list(features), "overrides": dict(overrides), "task": task, "segment": segment,
-        "config": {k: v for k, v in config.to_dict().items() if k != "predict_threads"},
-    }
-    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()[:32]
-
-
-def cached_importance(ref: DataRef, load: Callable[[], tuple[pl.DataFrame, Mapping[str, FeatureKind | None]]], *,
-                      monitor: str, store: Store | None, target: str, features: Sequence[str],
-                      overrides: Mapping[str, str], task: str | None, segment: Mapping[str, Any] | None,
-                      config: ImportanceConfig | None = None) -> tuple[Importance, bool]:
-    """Feature importance of ``ref`` from ``<monitor>/cache/importance-<fingerprint>.json``, else computed
-    (``load`` reads the frame and its kinds only then) and stored. Returns it and whether it was cached.
-
-    The cache is an optimisation: a store or fingerprint that fails is logged and the importance computed.
-    """
-    config = config or ImportanceConfig()
-    path: str | None = None
-    if store is not None and monitor:
-        try:
-            key = importance_fingerprint(ref, target=target, features=features, overrides=overrides, task=task,
-                                         segment=segment, config=config)
-            path = f"{monitor}/{IMPORTANCE_CACHE_FOLDER}/importance-{key}.json"
-            data = store.read_bytes(path)
-            if data is not None:
-                return Importance.model_validate_json(data), True
-        except (OSError, MonitoringError, ValidationError, ValueError) as exc:
-            log.warning("feature importance cache unavailable for %s: %s", ref.uri, exc)
-    frame, kinds = load()
-    usable = [f for f in features if f in frame.columns and kinds.get(f) is not None]
-    if not usable:
-        raise SignalError(f"no usable feature columns to compute feature importance from in {ref.uri}")
-    try:
-        importance = feature_importance(frame, target=target, features=usable,
-                                        kinds={f: kinds[f] for f in usable},  # type: ignore[misc]
-                                        task=task, config=config)  # type: ignore[arg-type]
-    except ImportanceError as exc:
-        raise SignalError(f"feature importance on {ref.uri}: {exc}") from None
-    if store is not None and path is not None:
-        try:
-            store.write_bytes(path, importance.model_dump_json().encode(), content_type="application/json")
-        except (OSError, MonitoringError) as exc:
-            log.warning("cannot cache feature importance at %s: %s", path, exc)
-    return importance, False
 
 
 # --------------------------------------------------------------------------------------------------

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import email
 import json
-import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 
 import pytest
 
-from examples.generate_fraud_data import generate
 from monitoring.loader import load_file
 from monitoring.local import run_local
 from monitoring.store import LocalStore
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fraud-monitor.yaml"
 FIRE = datetime(2026, 6, 1, 3, 15, tzinfo=UTC)
 
 
 @pytest.fixture
-def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def demo(demo_folder: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("ACS_ENDPOINT", "ACS_CONNECTION_STRING", "MONITORING_OUTBOX", "ALERT_DEFAULT_RECIPIENTS"):
         monkeypatch.delenv(name, raising=False)
-    shutil.copyfile(EXAMPLE, tmp_path / "monitor.yaml")
-    generate(tmp_path / "data", end=FIRE, rows_per_day=600, training_rows=5000)
-    return tmp_path
+    return demo_folder(end=FIRE, rows_per_day=600, training_rows=5000)
 
 
 def test_rerunning_a_fire_time_sends_no_second_email(demo: Path) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-import monitoring.runner as runner
+import monitoring.importance_cache as importance_cache
 from monitoring.loader import LoadedMonitor, load_text
 from monitoring.runner import RunPlan, compute_signal, plan_run
 from monitoring.store import LocalStore
@@ -64,7 +64,7 @@ def fits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(kwargs["target"])
         return feature_importance(frame, **kwargs)
 
-    monkeypatch.setattr(runner, "feature_importance", counting)
+    monkeypatch.setattr(importance_cache, "feature_importance", counting)
     return calls
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,22 +14,19 @@ import pytest
 from rich.console import Console
 from scipy import stats
 
-from examples.generate_fraud_data import DRIFTED_FEATURES, STABLE_FEATURES, generate
+from examples.generate_fraud_data import DRIFTED_FEATURES, STABLE_FEATURES
 from monitoring.cli import EXIT_BREACH, EXIT_INVALID, EXIT_OK, main
 from monitoring.loader import load_file
 from monitoring.local import run_local
 from monitoring.store import LocalStore
+from tests.monitoring.conftest import EXAMPLE
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fraud-monitor.yaml"
 FIRE = datetime(2026, 3, 10, 3, 15, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("demo")
-    shutil.copyfile(EXAMPLE, root / "monitor.yaml")
-    generate(root / "data", end=FIRE, rows_per_day=1500, training_rows=20_000)
-    return root
+def demo(demo_folder: Callable[..., Path]) -> Path:
+    return demo_folder(end=FIRE, rows_per_day=1500, training_rows=20_000)
 
 
 def _console() -> Console:

@@ -5,29 +5,26 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from examples.generate_fraud_data import generate
 from monitoring.loader import load_file
 from monitoring.local import run_local
-from monitoring.report import histogram_bars, render_report, write_report
+from monitoring.report import histogram_bars, render_report
 from monitoring.store import LocalStore
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fraud-monitor.yaml"
 FIRE = datetime(2026, 4, 2, 3, 15, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("report")
-    shutil.copyfile(EXAMPLE, root / "monitor.yaml")
-    generate(root / "data", end=FIRE, rows_per_day=800, training_rows=6000)
+def report(demo_folder: Callable[..., Path]) -> Path:
+    root = demo_folder(end=FIRE, rows_per_day=800, training_rows=6000)
     store = LocalStore(root / "results")
-    plan, run = run_local(load_file(root / "monitor.yaml"), FIRE, store)
-    return Path(write_report(store, plan.prefix, run))
+    plan, _ = run_local(load_file(root / "monitor.yaml"), FIRE, store)  # writes the report
+    return Path(store.location(f"{plan.prefix}/report.html"))
 
 
 def test_report_lists_every_signal_feature_and_verdict(report: Path) -> None:
