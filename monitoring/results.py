@@ -108,11 +108,10 @@ def write_history(store: Store, monitor: str, run: Mapping[str, Any]) -> pl.Data
     new = history_rows(run)
     existing = store.read_bytes(path)
     if existing is not None:
-        old = pl.read_parquet(io.BytesIO(existing))
-        fire_time = new["fire_time"][0] if new.height else datetime.fromisoformat(
-            run["fire_time"].replace("Z", "+00:00"))
-        old = old.filter(pl.col("fire_time") != fire_time)
-        new = pl.concat([old, new], how="diagonal_relaxed").sort("fire_time", "signal", "feature", "metric")
+        fire_time = datetime.fromisoformat(run["fire_time"].replace("Z", "+00:00"))
+        old = pl.read_parquet(io.BytesIO(existing)).filter(pl.col("fire_time") != fire_time)
+        new = pl.concat([old, new], how="diagonal_relaxed")
+    new = new.sort("fire_time", "signal", "feature", "metric")
     buffer = io.BytesIO()
     new.write_parquet(buffer)
     store.write_bytes(path, buffer.getvalue())
