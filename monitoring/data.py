@@ -10,6 +10,7 @@ inside ``(start, end]``, so consecutive windows see each partition exactly once,
 from __future__ import annotations
 
 import fnmatch
+import glob as globmod
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -131,9 +132,7 @@ def list_files(uri: str) -> list[str]:
     else:
         path = Path(uri)
         if glob:
-            anchor = Path(uri.split("*", 1)[0]).parent if "*" in uri else path.parent
-            pattern = str(path.relative_to(anchor)) if path.is_absolute() or anchor != Path(".") else uri
-            candidates = anchor.glob(pattern)
+            candidates = iter(Path(p) for p in globmod.glob(uri, recursive=True))
         elif path.is_file():
             candidates = iter([path])
         elif path.is_dir():

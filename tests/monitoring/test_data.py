@@ -144,3 +144,12 @@ def test_storage_options_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATA_STORAGE_ACCOUNT")
     with pytest.raises(ConfigurationError, match="DATA_STORAGE_ACCOUNT"):
         data.storage_options()
+
+
+def test_recursive_and_relative_globs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for day in ("01", "02"):
+        (tmp_path / "d" / day).mkdir(parents=True)
+        pl.DataFrame({"a": [int(day)]}).write_parquet(tmp_path / "d" / day / "x.parquet")
+    assert data.read_window(str(tmp_path / "d" / "**" / "*.parquet"), Window()).frame.height == 2
+    monkeypatch.chdir(tmp_path)
+    assert data.list_files("d/0?/x.parquet") == ["d/01/x.parquet", "d/02/x.parquet"]
