@@ -114,21 +114,23 @@ def _split_cloud(uri: str) -> tuple[str, str]:
     return container.split("@", 1)[0], prefix
 
 
-def list_files(uri: str) -> list[str]:
-    """Data files of a dataset URI (a file, a folder, or a glob), sorted by name."""
+def file_versions(uri: str) -> dict[str, str]:
+    """Data files of a dataset URI (a file, a folder, or a glob), each with a version that changes when the
+    file does: the blob's ETag, or a local file's size and modification time."""
     glob = any(ch in uri for ch in "*?[")
+    versions: dict[str, str] = {}
     if is_cloud(uri):
         from monitoring.blob import container_client
 
         container, prefix = _split_cloud(uri)
         head = "/".join(uri.split("/", 3)[:3])  # scheme://container[@account...]
         list_prefix = prefix.split("*", 1)[0].rsplit("/", 1)[0] + "/" if glob else prefix
-        names = [b.name for b in container_client(container).list_blobs(name_starts_with=list_prefix)]
+        blobs = {b.name: str(b.etag) for b in container_client(container).list_blobs(name_starts_with=list_prefix)}
         if glob:
-            names = [n for n in names if fnmatch.fnmatch(n, prefix)]
-        elif prefix and not prefix.endswith("/") and prefix in names:
-            names = [prefix]
-        files = [f"{head}/{n}" for n in names if n.lower().endswith(SUPPORTED_SUFFIXES)]
+            blobs = {n: v for n, v in blobs.items() if fnmatch.fnmatch(n, prefix)}
+        elif prefix and not prefix.endswith("/") and prefix in blobs:
+            blobs = {prefix: blobs[prefix]}
+        versions = {f"{head}/{n}": v for n, v in blobs.items() if n.lower().endswith(SUPPORTED_SUFFIXES)}
     else:
         path = Path(uri)
         if glob:
@@ -139,10 +141,18 @@ def list_files(uri: str) -> list[str]:
             candidates = path.rglob("*")
         else:
             raise DataError(f"dataset {uri} does not exist")
-        files = [str(p) for p in candidates if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES]
-    if not files:
+        for p in candidates:
+            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES:
+                stat = p.stat()
+                versions[str(p)] = f"{stat.st_size}:{stat.st_mtime_ns}"
+    if not versions:
         raise DataError(f"dataset {uri} has no parquet, JSONL or CSV files")
-    return sorted(files)
+    return dict(sorted(versions.items()))
+
+
+def list_files(uri: str) -> list[str]:
+    """Data files of a dataset URI (a file, a folder, or a glob), sorted by name."""
+    return list(file_versions(uri))
 
 
 def partition_interval(path: str) -> tuple[datetime, datetime] | None:
@@ -318,6 +328,7 @@ def _read_text(file: str) -> str:
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "WindowData",
+    "file_versions",
     "is_cloud",
     "list_files",
     "load_asset_map",

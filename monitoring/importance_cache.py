@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,18 +36,6 @@ IMPORTANCE_VERSION = 1
 
 
 
-def _file_versions(ref: DataRef) -> list[list[Any]]:
-    """Each data file with its size and modification time (local), or its name alone (Blob Storage)."""
-    out: list[list[Any]] = []
-    for file in datamod.list_files(ref.uri):
-        if datamod.is_cloud(file):
-            out.append([file])
-        else:
-            stat = os.stat(file)
-            out.append([file, stat.st_size, stat.st_mtime_ns])
-    return out
-
-
 def importance_fingerprint(ref: DataRef, *, target: str, features: Sequence[str], overrides: Mapping[str, str],
                            task: str | None, segment: Mapping[str, Any] | None, config: ImportanceConfig) -> str:
     """A hash of everything importance depends on: the data's files and versions, window, target and config.
@@ -58,7 +45,7 @@ def importance_fingerprint(ref: DataRef, *, target: str, features: Sequence[str]
     """
     document = {
         "version": IMPORTANCE_VERSION, "uri": ref.uri, "source": ref.source, "window": ref.window,
-        "timestamp_column": ref.timestamp_column, "files": _file_versions(ref), "target": target,
+        "timestamp_column": ref.timestamp_column, "files": datamod.file_versions(ref.uri), "target": target,
         "features": list(features), "overrides": dict(overrides), "task": task, "segment": segment,
         "config": {k: v for k, v in config.to_dict().items() if k != "predict_threads"},
     }
