@@ -107,7 +107,7 @@ def storage_options() -> dict[str, str]:
     return {"account_name": account}
 
 
-def _split_cloud(uri: str) -> tuple[str, str]:
+def split_cloud(uri: str) -> tuple[str, str]:
     """(container, prefix) of an az:// or abfs[s]:// URI."""
     rest = _CLOUD.sub("", uri)
     container, _, prefix = rest.partition("/")
@@ -122,7 +122,7 @@ def file_versions(uri: str) -> dict[str, str]:
     if is_cloud(uri):
         from monitoring.blob import container_client
 
-        container, prefix = _split_cloud(uri)
+        container, prefix = split_cloud(uri)
         head = "/".join(uri.split("/", 3)[:3])  # scheme://container[@account...]
         list_prefix = prefix.split("*", 1)[0].rsplit("/", 1)[0] + "/" if glob else prefix
         blobs = {b.name: str(b.etag) for b in container_client(container).list_blobs(name_starts_with=list_prefix)}
@@ -320,7 +320,7 @@ def _read_text(file: str) -> str:
     if is_cloud(file):
         from monitoring.blob import container_client
 
-        container, name = _split_cloud(file)
+        container, name = split_cloud(file)
         return container_client(container).download_blob(name).readall().decode()
     return Path(file).read_text()
 
@@ -339,5 +339,6 @@ __all__ = [
     "read_window",
     "resolve_path",
     "scan_files",
+    "split_cloud",
     "storage_options",
 ]

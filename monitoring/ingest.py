@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from monitoring.data import SUPPORTED_SUFFIXES
+from monitoring.data import SUPPORTED_SUFFIXES, is_cloud, split_cloud
 from monitoring.errors import MonitoringError
 from monitoring.windows import as_utc
 
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 #: Uploads larger than this are quarantined (copied in chunks, never loaded): put big files straight into data/.
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 _PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]{0,254}$")
-_CLOUD = re.compile(r"^(?:az|azure|abfs|abfss)://(?P<container>[^/@]+)(?:@[^/]*)?/(?P<prefix>.*)$", re.IGNORECASE)
 _KINDS = {".parquet": "parquet", ".jsonl": "JSONL", ".ndjson": "JSONL", ".json": "JSONL", ".csv": "CSV"}
 
 Status = Literal["ingested", "quarantined", "duplicate", "missing", "superseded"]
@@ -202,11 +201,12 @@ def quarantine_name(name: str) -> str:
 
 def dataset_of_uri(uri: str, container: str = "data") -> str | None:
     """The dataset folder an ``az://``/``abfs[s]://`` URI points into, if it is in ``container``."""
-    match = _CLOUD.match(uri or "")
-    if not match or match["container"] != container:
+    if not uri or not is_cloud(uri):
         return None
-    first = match["prefix"].split("/", 1)[0]
-    return first or None
+    found, prefix = split_cloud(uri)
+    if found != container:
+        return None
+    return prefix.split("/", 1)[0] or None
 
 
 def timestamp_columns(monitors: Iterable[LoadedMonitor], dataset: str, container: str = "data") -> list[str]:

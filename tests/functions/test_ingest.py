@@ -123,6 +123,10 @@ def test_the_monitors_of_a_dataset_name_its_timestamp_column() -> None:
     assert timestamp_columns(monitors, "training") == []
     assert dataset_of_uri("az://data/sales/2026/01/") == "sales"
     assert dataset_of_uri("az://other/sales/") is None
+    assert dataset_of_uri("abfss://data@acct.dfs.core.windows.net/sales/x.parquet") == "sales"
+    assert dataset_of_uri("abfss://other@acct.dfs.core.windows.net/sales/") is None
+    assert dataset_of_uri("az://data/") is None
+    assert dataset_of_uri("/local/data/sales/") is None
 
 
 # --------------------------------------------------------------------------------------------------
