@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+from ruamel.yaml.comments import CommentedMap
 
 from signals.registry import (
     DEFAULT_THRESHOLDS,
@@ -67,15 +72,46 @@ class Strict(BaseModel):
         unknown = [k for k in data if isinstance(k, str) and k not in valid]
         if not unknown:
             return data
-        key = unknown[0]
-        close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
-        hint = f"; did you mean `{close[0]}`?" if close else f"; valid fields: {', '.join(sorted(valid))}"
-        line = _key_line(data, key)
+        found = [UnknownKey(key=k, hint=_hint(k, valid), line=_key_line(data, k)) for k in unknown]
+        collector = _UNKNOWN_KEYS.get()
+        if collector is not None:  # the loader reports them with every other problem of the file
+            collector.extend(found)
+            return {k: v for k, v in data.items() if k not in unknown}
+        first = found[0]
         raise PydanticCustomError(
             "unknown_field",
             "unknown field `{key}`{hint}",
-            {"key": key, "hint": hint, "line": line, "others": unknown[1:]},
+            {"key": first.key, "hint": first.hint, "line": first.line, "others": unknown[1:]},
         )
+
+
+@dataclass(frozen=True)
+class UnknownKey:
+    """A key no model accepts: the key, the closest valid one (as a hint), and its YAML line."""
+
+    key: str
+    hint: str
+    line: int | None
+
+
+_UNKNOWN_KEYS: ContextVar[list[UnknownKey] | None] = ContextVar("unknown_keys", default=None)
+
+
+@contextmanager
+def collecting_unknown_keys() -> Iterator[list[UnknownKey]]:
+    """Within this block, unknown keys are collected (and dropped) instead of failing their model, so one
+    validation reports every problem of a file, not only the first of each mapping."""
+    found: list[UnknownKey] = []
+    token = _UNKNOWN_KEYS.set(found)
+    try:
+        yield found
+    finally:
+        _UNKNOWN_KEYS.reset(token)
+
+
+def _hint(key: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else f"; valid fields: {', '.join(sorted(valid))}"
 
 
 def _key_line(data: Any, key: str) -> int | None:
@@ -87,6 +123,24 @@ def _key_line(data: Any, key: str) -> int | None:
         return int(lc.key(key)[0]) + 1
     except (KeyError, TypeError, AttributeError):
         return None
+
+
+Origin = tuple[Any, Any]  # (mapping the key came from, its key there)
+
+
+def _rekeyed(pairs: Iterable[tuple[str, Any, Origin]]) -> dict[str, Any]:
+    """A mapping rebuilt by a normaliser, each key keeping the YAML position of the key it came from.
+
+    Preview names and aliases are renamed before validation; without this, an error in a renamed mapping
+    (an unknown key, a bad value) could no longer say which line it is on.
+    """
+    out = CommentedMap()
+    for key, value, (node, original) in pairs:
+        out[key] = value
+        lc = getattr(node, "lc", None)
+        if lc is not None and lc.data and original in lc.data:
+            out.lc.add_kv_line_col(key, lc.data[original])
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -132,8 +186,7 @@ class _TriggerBase(Strict):
     @classmethod
     def _timezone_alias(cls, data: Any) -> Any:
         if isinstance(data, dict) and "timezone" in data and "time_zone" not in data:
-            data = dict(data)
-            data["time_zone"] = data.pop("timezone")
+            return _rekeyed(("time_zone" if k == "timezone" else k, v, (data, k)) for k, v in data.items())
         return data
 
     @field_validator("time_zone")
@@ -165,8 +218,7 @@ class RecurrenceTrigger(_TriggerBase):
     @classmethod
     def _pattern_alias(cls, data: Any) -> Any:
         if isinstance(data, dict) and "pattern" in data and "schedule" not in data:
-            data = dict(data)
-            data["schedule"] = data.pop("pattern")
+            return _rekeyed(("schedule" if k == "pattern" else k, v, (data, k)) for k, v in data.items())
         return data
 
 
@@ -301,28 +353,29 @@ class MonitoringInput(Strict):
         """``{dataset: {input_dataset, dataset_context}, data_window_size}`` and friends -> GA."""
         if not isinstance(data, dict):
             return data
-        if "dataset" in data and isinstance(data["dataset"], dict):
-            inner = data["dataset"]
-            data = {k: v for k, v in data.items() if k != "dataset"} | dict(inner)
+        items: list[tuple[str, Any, Origin]] = [(k, v, (data, k)) for k, v in data.items() if k != "dataset"]
+        if isinstance(data.get("dataset"), dict):
+            items += [(k, v, (data["dataset"], k)) for k, v in data["dataset"].items()]
         renames = {"input_dataset": "input_data", "dataset_context": "data_context"}
-        out: dict[str, Any] = {}
-        columns: dict[str, Any] = dict(data.get("data_column_names") or {})
-        for key, value in data.items():
+        names = data.get("data_column_names")
+        columns: list[tuple[str, Any, Origin]] = (
+            [(k, v, (names, k)) for k, v in names.items()] if isinstance(names, dict) else [])
+        out: list[tuple[str, Any, Origin]] = []
+        for key, value, origin in items:
             if key in renames:
-                out[renames[key]] = value
+                if isinstance(value, dict) and "target_column_name" in value:
+                    columns.append(("target_column", value["target_column_name"], (value, "target_column_name")))
+                    value = _rekeyed((k, v, (value, k)) for k, v in value.items() if k != "target_column_name")
+                out.append((renames[key], value, origin))
             elif key == "target_column_name":
-                columns["target_column"] = value
+                columns.append(("target_column", value, origin))
             elif key == "data_window_size":
-                out["data_window"] = {"lookback_window_size": _days(value)}
+                out.append(("data_window", {"lookback_window_size": _days(value)}, origin))
             elif key != "data_column_names":
-                out[key] = value
-        input_data = out.get("input_data")
-        if isinstance(input_data, dict) and "target_column_name" in input_data:
-            columns["target_column"] = input_data["target_column_name"]
-            out["input_data"] = {k: v for k, v in input_data.items() if k != "target_column_name"}
+                out.append((key, value, origin))
         if columns:
-            out["data_column_names"] = columns
-        return out
+            out.append(("data_column_names", _rekeyed(columns), (data, "data_column_names")))
+        return _rekeyed(out)
 
 
 def _days(value: Any) -> Any:
@@ -428,7 +481,7 @@ class _SignalBase(Strict):
         renames = {"target_dataset": "production_data", "baseline_dataset": "reference_data"}
         if not any(k in data for k in renames):
             return data
-        return {renames.get(k, k): v for k, v in data.items()}
+        return _rekeyed((renames.get(k, k), v, (data, k)) for k, v in data.items())
 
     @field_validator("metric_thresholds", mode="after", check_fields=False)
     @classmethod
@@ -534,9 +587,9 @@ class ModelPerformanceSignal(_SignalBase):
         """The how-to YAML writes ``tabular_classification``; the SDK schema says ``classification``."""
         if isinstance(data, dict) and isinstance(data.get("metric_thresholds"), dict):
             mt = data["metric_thresholds"]
-            renamed = {k.removeprefix("tabular_") if isinstance(k, str) else k: v for k, v in mt.items()}
-            if renamed != dict(mt):
-                data = dict(data) | {"metric_thresholds": renamed}
+            if any(isinstance(k, str) and k.startswith("tabular_") for k in mt):
+                renamed = _rekeyed((k.removeprefix("tabular_"), v, (mt, k)) for k, v in mt.items())
+                return _rekeyed((k, renamed if k == "metric_thresholds" else v, (data, k)) for k, v in data.items())
         return data
 
 
@@ -726,4 +779,6 @@ __all__ = [
     "SignalType",
     "TopNFeatures",
     "Trigger",
+    "UnknownKey",
+    "collecting_unknown_keys",
 ]

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from monitoring.definition import MonitorSchedule
+from monitoring.definition import MonitorSchedule, UnknownKey, collecting_unknown_keys
 from monitoring.errors import DefinitionError
 from signals.registry import BY_TYPE
 
@@ -106,20 +106,12 @@ def _item_line(node: Any, index: int) -> int | None:
         return None
 
 
-def _problems(root: Any, error: ValidationError) -> list[str]:
-    problems: list[str] = []
+def _problems(root: Any, error: ValidationError) -> list[tuple[int, str]]:
+    """(line, message) of each schema error, with its YAML path; the same path and message once."""
+    problems: list[tuple[int, str]] = []
     seen: set[tuple[str, str]] = set()
     for err in error.errors(include_url=False):
         ctx = err.get("ctx") or {}
-        if err["type"] == "unknown_field":
-            path, _ = _locate(root, tuple(err["loc"]), trailing=False)
-            for key in [ctx["key"], *ctx.get("others", [])]:
-                full = f"{path}.{key}" if path != "(top level)" else key
-                line = ctx.get("line") if key == ctx["key"] else None
-                hint = ctx["hint"] if key == ctx["key"] else ""
-                at = f" at line {line}" if line else ""
-                problems.append(f"`{full}`{at}: unknown field{hint}")
-            continue
         loc = tuple(err["loc"])
         message = err["msg"]
         if err["type"] == "missing":
@@ -131,13 +123,43 @@ def _problems(root: Any, error: ValidationError) -> list[str]:
             hint = f"did you mean `{close[0]}`? " if close else ""
             message = f"unknown type `{ctx.get('tag')}`; {hint}valid types: {', '.join(valid)}"
         path, line = _locate(root, loc)
-        key = (path, message)
-        if key in seen:
+        if (path, message) in seen:
             continue
-        seen.add(key)
-        at = f" at line {line}" if line else ""
-        problems.append(f"`{path}`{at}: {message}")
+        seen.add((path, message))
+        problems.append((line or 0, f"`{path}`{_at(line)}: {message}"))
     return problems
+
+
+def _at(line: int | None) -> str:
+    return f" at line {line}" if line else ""
+
+
+def _path_of_key(node: Any, key: str, line: int | None, path: str = "") -> str | None:
+    """The YAML path of ``key`` in the mapping of ``node``'s tree that holds it at ``line``."""
+    if isinstance(node, dict):
+        if key in node and (line is None or _key_line(node, key) == line):
+            return f"{path}.{key}" if path else key
+        children = ((f"{path}.{k}" if path else str(k), v) for k, v in node.items())
+    elif isinstance(node, list):
+        children = ((f"{path}[{i}]", v) for i, v in enumerate(node))
+    else:
+        return None
+    for child_path, child in children:
+        found = _path_of_key(child, key, line, child_path)
+        if found:
+            return found
+    return None
+
+
+def _typo_and_hint(text: str) -> tuple[str, str | None]:
+    """The path of an unknown key's problem and the key it suggests, if any."""
+    match = re.match(r"`([^`]+)`.*did you mean `([^`]+)`\?", text)
+    return (match[1], match[2]) if match else ("", None)
+
+
+def _unknown_key_problem(root: Any, found: UnknownKey) -> tuple[int, str]:
+    path = _path_of_key(root, found.key, found.line) or found.key
+    return found.line or 0, f"`{path}`{_at(found.line)}: unknown field{found.hint}"
 
 
 def load_text(text: str, source: str = "<definition>", *, base_dir: Path | None = None) -> LoadedMonitor:
@@ -145,10 +167,19 @@ def load_text(text: str, source: str = "<definition>", *, base_dir: Path | None 
     root = parse_yaml(text, source)
     if not isinstance(root, dict):
         raise DefinitionError(source, ["the file must be a YAML mapping with `name`, `trigger` and `create_monitor`"])
-    try:
-        schedule = MonitorSchedule.model_validate(root)
-    except ValidationError as exc:
-        raise DefinitionError(source, _problems(root, exc)) from None
+    problems: list[tuple[int, str]] = []
+    with collecting_unknown_keys() as unknown:
+        try:
+            schedule = MonitorSchedule.model_validate(root)
+        except ValidationError as exc:
+            problems += _problems(root, exc)
+    typos = [_unknown_key_problem(root, found) for found in unknown]
+    # `frequncy` (did you mean `frequency`?) explains why `frequency` is missing: say it once.
+    explained = {f"`{path.rsplit('.', 1)[0] + '.' if '.' in path else ''}{hint}`: required field is missing"
+                 for path, hint in (_typo_and_hint(text) for _, text in typos) if hint}
+    problems = [p for p in problems if re.sub(r" at line \d+", "", p[1]) not in explained] + typos
+    if problems:
+        raise DefinitionError(source, [text for _, text in sorted(problems, key=lambda p: p[0])])
     version = hashlib.sha256(text.encode()).hexdigest()[:16]
     return LoadedMonitor(schedule=schedule, source=source, version=version, base_dir=base_dir)
 

@@ -222,3 +222,37 @@ def test_preview_list_metric_names_are_checked_against_the_signal_type() -> None
         problems[0]
     wrong_kind = fixed.replace("- metric_name: null_value_rate", "- metric_name: jensen_shannon_distance", 1)
     assert "does not apply to data_quality" in _problems(wrong_kind)[0]
+
+
+def test_every_problem_of_one_mapping_is_reported_sorted_by_line() -> None:
+    fixed = INDENT_FIXED.replace("threshhod", "threshold")
+    text = (fixed.replace("type: data_quality", "type: data_quality\n      alert_enabld: false")
+            .replace("- feature_A", "- 3").replace("frequency: day", "frequncy: day"))
+    assert _problems(text) == [
+        "`trigger.frequncy` at line 10: unknown field; did you mean `frequency`?",  # and not "frequency missing"
+        "`create_monitor.monitoring_signals.advanced_data_quality.alert_enabld` at line 64: unknown field; "
+        "did you mean `alert_enabled`?",
+        "`create_monitor.monitoring_signals.advanced_data_quality.features[0]` at line 72: "
+        "Input should be a valid string",
+    ]
+
+
+def test_keys_inside_renamed_preview_mappings_keep_their_lines() -> None:
+    fixed = INDENT_FIXED.replace("threshhod", "threshold")
+    text = fixed.replace("        dataset_context: training\n      features: \n",
+                         "        dataset_contxt: training\n      features: \n", 1)
+    assert _problems(text) == [
+        "`create_monitor.monitoring_signals.advanced_data_drift.baseline_dataset.dataset_contxt` at line 31: "
+        "unknown field; did you mean `data_context`?"]
+    bad_path = fixed.replace("path: azureml:my_model_training_data:1 # use", "path: azureml:a:b:c # use", 1)
+    assert _problems(bad_path)[0].startswith(
+        "`create_monitor.monitoring_signals.advanced_data_drift.baseline_dataset.input_dataset.path` at line 29:")
+
+
+def test_models_used_directly_still_reject_unknown_keys() -> None:
+    from pydantic import ValidationError
+
+    from monitoring.definition import AlertNotification
+
+    with pytest.raises(ValidationError, match=r"unknown field `emials`; did you mean `emails`\?"):
+        AlertNotification.model_validate({"emials": ["a@example.com"]})
