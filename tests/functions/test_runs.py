@@ -133,6 +133,7 @@ def test_running_the_same_instance_again_overwrites_and_duplicates_nothing(fraud
     blobs_after_first = store.list(f"{MONITOR}/")
     history_first = pl.read_parquet(io.BytesIO(store.read_bytes(f"{MONITOR}/history.parquet") or b""))
     run_first = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/run.json")
+    alert_first = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/alert.json")
     second = _run(fraud_monitor)
     assert first.status == second.status == "Completed"
     assert store.list(f"{MONITOR}/") == blobs_after_first
@@ -142,6 +143,14 @@ def test_running_the_same_instance_again_overwrites_and_duplicates_nothing(fraud
     run_second = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/run.json")
     assert run_second["signals"] == run_first["signals"]
     assert _stored(f"{MONITOR}/latest.json")["run_id"] == run_id(fraud_monitor.fire_time)
+    # the re-run replays the alert activity: the email it sent the first time is not sent again
+    email_first = alert_first["channels"]["email"]
+    email_second = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/alert.json")["channels"]["email"]
+    assert email_first["status"] == email_second["status"] == "sent"
+    assert email_second["attempts"] == email_first["attempts"] == 1
+    assert email_second["sent_at"] == email_first["sent_at"]
+    assert alert_first["instance_id"] == instance_id(MONITOR, fraud_monitor.fire_time)
+    assert len([b for b in store.list("") if b.endswith(".eml")]) == 1
 
 
 def test_payloads_are_references_whose_size_does_not_grow_with_the_number_of_features(
