@@ -65,8 +65,9 @@ def render_report(run: Mapping[str, Any], signal_documents: Mapping[str, Mapping
         doc = signal_documents.get(name, {})
         features = []
         for feature, fr in sig.get("features", {}).items():
-            histogram = doc.get("features", {}).get(feature, {}).get("histogram")
-            features.append({"name": feature, **fr, "chart": histogram_bars(histogram)})
+            stored = doc.get("features", {}).get(feature, {})
+            features.append({"name": feature, **fr, "chart": histogram_bars(stored.get("histogram")),
+                             "importance": (stored.get("details") or {}).get("importance")})
         features.sort(key=lambda f: (not f["breached"], f["name"]))
         defaults = {"production_window": None, "reference_window": None, "segment": None, "notes": [], "error": None,
                     "row_counts": {}}

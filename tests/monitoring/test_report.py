@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -83,3 +84,13 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
     assert production_blue > 2000, "histogram bars for production are drawn"
     assert reference_grey > 2000, "histogram bars for the reference are drawn"
     assert sum(n for rgb, n in counts.items() if rgb != (255, 255, 255)) > 0.05 * image.width * image.height
+
+
+def test_report_lists_attribution_importances_with_rank_changes(report: Path) -> None:
+    html = report.read_text()
+    section = html[html.index('id="feature-attribution-drift"'):]
+    assert "rank change" in section
+    document = json.loads((report.parent / "signals" / "feature-attribution-drift.json").read_text())
+    for row in document["features"]["model"]["details"]["importance"]:
+        assert f"<td>{row['feature']}</td>" in section
+        assert f"{row['reference_rank']} &rarr; {row['production_rank']}" in section
