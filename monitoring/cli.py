@@ -169,11 +169,12 @@ def cmd_schema(args: argparse.Namespace, console: Console) -> int:
 
 
 def _datetime(text: str) -> datetime:
+    from monitoring.windows import parse_utc
+
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_utc(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"`{text}` is not an ISO-8601 time such as 2026-01-31T03:15Z") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def build_parser() -> argparse.ArgumentParser:

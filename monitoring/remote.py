@@ -17,7 +17,7 @@ from monitoring.errors import MonitoringError
 from monitoring.loader import LoadedMonitor, load_text
 from monitoring.results import read_json
 from monitoring.schedule import latest_fire_time
-from monitoring.windows import as_utc
+from monitoring.windows import as_utc, parse_utc
 
 if TYPE_CHECKING:
     from monitoring.blob import DefinitionStore
@@ -162,10 +162,9 @@ def check_run_id(value: str) -> datetime:
 def parse_time(value: str) -> datetime:
     """An ISO-8601 time; a time without offset is UTC."""
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return parse_utc(value)
     except (ValueError, AttributeError):
         raise RequestError(f"`{value}` is not an ISO-8601 time such as 2026-01-31T03:15Z") from None
-    return as_utc(parsed)
 
 
 def run_fire_time(loaded: LoadedMonitor, requested: datetime | None, now: datetime) -> datetime:

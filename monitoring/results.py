@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from monitoring.store import Store
+from monitoring.windows import iso_utc, parse_utc
 from signals.results import SignalResult
 
 HISTORY_SCHEMA = {
@@ -75,20 +76,20 @@ def build_run(*, monitor: str, fire_time: datetime, definition_version: str,
     breached = any(s["breached"] and s.get("alert_enabled", True) for s in summaries.values())
     return {
         "monitor": monitor,
-        "fire_time": fire_time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "fire_time": iso_utc(fire_time),
         "run_id": run_id(fire_time),
         "definition_version": definition_version,
         "status": run_status([s["status"] for s in summaries.values()]),
         "breached": breached,
-        "started_at": (started_at or datetime.now(UTC)).isoformat().replace("+00:00", "Z"),
-        "finished_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "started_at": iso_utc(started_at or datetime.now(UTC)),
+        "finished_at": iso_utc(datetime.now(UTC)),
         "signals": summaries,
     }
 
 
 def history_rows(run: Mapping[str, Any]) -> pl.DataFrame:
     """One row per (signal, feature, metric) of a run.json document."""
-    fire_time = datetime.fromisoformat(run["fire_time"].replace("Z", "+00:00"))
+    fire_time = parse_utc(run["fire_time"])
     rows = []
     for name, sig in run["signals"].items():
         for feature, fr in sig.get("features", {}).items():
@@ -108,7 +109,7 @@ def write_history(store: Store, monitor: str, run: Mapping[str, Any]) -> pl.Data
     new = history_rows(run)
     existing = store.read_bytes(path)
     if existing is not None:
-        fire_time = datetime.fromisoformat(run["fire_time"].replace("Z", "+00:00"))
+        fire_time = parse_utc(run["fire_time"])
         old = pl.read_parquet(io.BytesIO(existing)).filter(pl.col("fire_time") != fire_time)
         new = pl.concat([old, new], how="diagonal_relaxed")
     new = new.sort("fire_time", "signal", "feature", "metric")

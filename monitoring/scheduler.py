@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from monitoring.results import read_json, run_id, write_json
 from monitoring.schedule import fire_times, latest_fire_time
-from monitoring.windows import as_utc
+from monitoring.windows import as_utc, iso_utc
 
 if TYPE_CHECKING:
     from monitoring.blob import DefinitionStore, StoredDefinition
@@ -219,7 +219,7 @@ def _error_document(entry: StoredDefinition, now: datetime) -> dict[str, Any]:
         "etag": entry.etag,
         "problems": entry.error.problems,
         "message": str(entry.error),
-        "detected_at": as_utc(now).isoformat().replace("+00:00", "Z"),
+        "detected_at": iso_utc(now),
     }
 
 

@@ -32,18 +32,28 @@ class Window:
     @classmethod
     def from_dict(cls, data: dict[str, str | None] | None) -> Window:
         data = data or {}
-        return cls(_parse(data.get("start")), _parse(data.get("end")))
+        start, end = data.get("start"), data.get("end")
+        return cls(parse_utc(start) if start else None, parse_utc(end) if end else None)
 
     def __str__(self) -> str:
         return f"[{_iso(self.start) or '-inf'}, {_iso(self.end) or '+inf'})"
 
 
 def _iso(t: datetime | None) -> str | None:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z") if t is not None else None
+    return iso_utc(t) if t is not None else None
 
 
-def _parse(s: str | None) -> datetime | None:
-    return datetime.fromisoformat(s.replace("Z", "+00:00")) if s else None
+def iso_utc(t: datetime) -> str:
+    """``t`` in UTC as ISO-8601 with a ``Z``, the form every document of a run uses."""
+    return as_utc(t).isoformat().replace("+00:00", "Z")
+
+
+def parse_utc(text: str) -> datetime:
+    """An ISO-8601 time (``Z`` or an offset; without one it is UTC) as an aware UTC datetime.
+
+    Raises ``ValueError`` for text that is not one.
+    """
+    return as_utc(datetime.fromisoformat(text.strip()))
 
 
 def as_utc(t: datetime) -> datetime:
@@ -100,4 +110,6 @@ def _duration(value: timedelta | str | None, default: timedelta) -> timedelta:
     return default if value is None or value == "default" else value  # type: ignore[return-value]
 
 
-__all__ = ["Window", "as_utc", "default_production_size", "production_window", "reference_window"]
+__all__ = [
+    "Window", "as_utc", "default_production_size", "iso_utc", "parse_utc", "production_window", "reference_window",
+]

@@ -12,7 +12,6 @@ import os
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from monitoring.alerts.decide import Decision
 from monitoring.errors import ConfigurationError
 from monitoring.settings import setting
 from monitoring.store import Store
+from monitoring.windows import parse_utc
 
 #: Rows of the breach table in an email; the rest are counted in "and N more".
 EMAIL_MAX_ROWS = 20
@@ -127,7 +127,7 @@ def fmt_number(value: float | None) -> str:
 def _time(iso: str | None) -> str | None:
     if not iso:
         return None
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M")
+    return parse_utc(iso).strftime("%Y-%m-%d %H:%M")
 
 
 def fmt_window(window: Mapping[str, Any] | None) -> str:
