@@ -22,9 +22,9 @@ import azure.functions as func
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
 from functions.starts import start_run
-from monitoring.blob import DefinitionNotFound, definition_store, results_store
+from monitoring.dispatch.due import DueRun
 from monitoring.errors import ConfigurationError, DefinitionError, MonitoringError
-from monitoring.remote import (
+from monitoring.interfaces.remote import (
     MAX_DEFINITION_BYTES,
     DefinitionTooLarge,
     RequestError,
@@ -39,7 +39,9 @@ from monitoring.remote import (
     run_fire_time,
     validate_text,
 )
-from monitoring.scheduler import DueRun, instance_id
+from monitoring.names import instance_id
+from monitoring.storage.blob import results_store
+from monitoring.storage.definitions import DefinitionNotFound, definition_store
 
 bp = df.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
 

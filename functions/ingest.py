@@ -13,8 +13,9 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from functions.starts import start_run
-from monitoring.blob import DATA, INCOMING, QUARANTINE, container_client, definition_store
-from monitoring.ingest import receive
+from monitoring.dispatch.ingest import receive
+from monitoring.storage.blob import DATA, INCOMING, QUARANTINE, container_client
+from monitoring.storage.definitions import definition_store
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)

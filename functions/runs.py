@@ -14,8 +14,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from monitoring.blob import definition_store, results_store
-from monitoring.steps import (
+from monitoring.run.durable import (
     BatchOutcome,
     BatchRef,
     CompleteRequest,
@@ -26,6 +25,8 @@ from monitoring.steps import (
     finish_step,
     plan_step,
 )
+from monitoring.storage.blob import results_store
+from monitoring.storage.definitions import definition_store
 
 bp = df.Blueprint()
 

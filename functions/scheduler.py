@@ -14,8 +14,9 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from functions.starts import start_run
-from monitoring.blob import RESULTS, BlobStore, container_client, definition_store
-from monitoring.scheduler import Scheduler
+from monitoring.dispatch.due import Scheduler
+from monitoring.storage.blob import RESULTS, BlobStore, container_client
+from monitoring.storage.definitions import definition_store
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)

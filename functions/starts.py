@@ -11,7 +11,7 @@ from typing import Literal
 
 import azure.durable_functions as df
 
-from monitoring.scheduler import DueRun
+from monitoring.dispatch.due import DueRun
 
 log = logging.getLogger(__name__)
 

@@ -29,4 +29,17 @@ class SignalError(MonitoringError):
     """A signal cannot be computed on the data it was given."""
 
 
-__all__ = ["ConfigurationError", "DataError", "DefinitionError", "MonitoringError", "SignalError"]
+class WriteConflict(MonitoringError):
+    """A conditional write lost a race: the document changed since this store read it."""
+
+
+class SendError(MonitoringError):
+    """A channel could not deliver this time; alert.json records it and the next attempt retries it."""
+
+
+class AlertDeliveryError(MonitoringError):
+    """Some channel of a run failed; ``alert.json`` says which, and the next attempt retries only those."""
+
+    def __init__(self, message: str, *, record: dict[str, object]) -> None:
+        super().__init__(message)
+        self.record = record

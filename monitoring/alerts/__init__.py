@@ -10,6 +10,6 @@ webhook (``webhooks``).
 from __future__ import annotations
 
 from monitoring.alerts.deliver import deliver_alerts
-from monitoring.alerts.errors import AlertDeliveryError, SendError
+from monitoring.errors import AlertDeliveryError, SendError
 
 __all__ = ["AlertDeliveryError", "SendError", "deliver_alerts"]

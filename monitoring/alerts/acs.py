@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
-from monitoring.alerts.errors import SendError
 from monitoring.alerts.record import operation_id
-from monitoring.errors import ConfigurationError
+from monitoring.errors import ConfigurationError, SendError
 from monitoring.settings import setting
 
 if TYPE_CHECKING:

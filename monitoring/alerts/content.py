@@ -7,7 +7,6 @@ that Outlook and Gmail render it as written.
 
 from __future__ import annotations
 
-import math
 import os
 import string
 from collections.abc import Mapping
@@ -21,9 +20,10 @@ import jinja2
 
 from monitoring.alerts.decide import Decision
 from monitoring.errors import ConfigurationError
+from monitoring.names import parse_utc
 from monitoring.settings import setting
-from monitoring.store import Store
-from monitoring.windows import parse_utc
+from monitoring.storage.base import Store
+from monitoring.text import fmt_number
 
 #: Rows of the breach table in an email; the rest are counted in "and N more".
 EMAIL_MAX_ROWS = 20
@@ -113,15 +113,6 @@ class AlertContent:
     html: str
 
 
-def fmt_number(value: float | None) -> str:
-    """Four significant digits, scientific notation for tiny values; the CLI table uses the same rule.
-
-    >>> fmt_number(0.4630859488797441), fmt_number(4.208508652576809e-77), fmt_number(0.0), fmt_number(None)
-    ('0.4631', '4.21e-77', '0', '-')
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:.4g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.2e}"
 
 
 def _time(iso: str | None) -> str | None:

@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from monitoring.definition import AlertNotification
-from monitoring.results import read_json
-from monitoring.store import Store
+from monitoring.definition.model import AlertNotification
+from monitoring.storage.base import Store, read_json
 
 BreachKey = tuple[str, str, str]
 _RUN_JSON = re.compile(r"^(?P<run_id>\d{8}T\d{4}Z)/run\.json$")

@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from monitoring.alerts.acs import AcsEmailSender, acs_config
 from monitoring.alerts.content import AlertContent, AlertView, Links, build_view, render_email, run_links
 from monitoring.alerts.decide import Decision, decide, previous_run
-from monitoring.alerts.errors import AlertDeliveryError, SendError
 from monitoring.alerts.outbox import LOCAL_SENDER, build_message, write_eml
 from monitoring.alerts.record import (
     DELIVERED,
@@ -32,10 +31,10 @@ from monitoring.alerts.record import (
     save_record,
 )
 from monitoring.alerts.webhooks import payload, post_json, webhook_url
-from monitoring.definition import AlertNotification, Webhook
-from monitoring.errors import ConfigurationError, MonitoringError
+from monitoring.definition.model import AlertNotification, Webhook
+from monitoring.errors import AlertDeliveryError, ConfigurationError, MonitoringError, SendError
 from monitoring.settings import setting
-from monitoring.store import Store
+from monitoring.storage.base import Store
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from monitoring.alerts.content import AlertContent
 from monitoring.settings import setting
-from monitoring.store import LocalStore, Store, write_atomic
+from monitoring.storage.base import Store
+from monitoring.storage.local import LocalStore, write_atomic
 
 #: Sender of outbox files when ACS_SENDER_ADDRESS is not set; ``.invalid`` never resolves.
 LOCAL_SENDER = "monitoring@localhost.invalid"

@@ -16,8 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from monitoring.errors import MonitoringError
-from monitoring.results import write_json
-from monitoring.store import Store
+from monitoring.storage.base import Store, write_json
 
 ChannelStatus = Literal["pending", "sending", "sent", "accepted", "failed", "skipped"]
 RecordStatus = Literal["not_needed", "suppressed", "skipped", "sending", "sent", "failed"]

@@ -30,8 +30,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from monitoring.alerts.content import AlertView, Row
-from monitoring.alerts.errors import SendError
-from monitoring.errors import ConfigurationError
+from monitoring.errors import ConfigurationError, SendError
 from monitoring.settings import BY_NAME
 
 WebhookFormat = Literal["teams", "slack", "json"]

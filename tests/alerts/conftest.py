@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from monitoring.results import write_json
-from monitoring.store import LocalStore
+from monitoring.storage.base import write_json
+from monitoring.storage.local import LocalStore
 from tests.alerts.fakes import FakeAcs, FakeWebhook, LoopbackTLS, make_tls
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -16,7 +16,7 @@ from monitoring.alerts import AlertDeliveryError, deliver_alerts
 from monitoring.alerts.acs import ACS_API_VERSION, acs_config
 from monitoring.alerts.record import operation_id
 from monitoring.errors import ConfigurationError
-from monitoring.store import LocalStore
+from monitoring.storage.local import LocalStore
 from tests.alerts.conftest import SENDER, MakeRun, Sleeps
 from tests.alerts.fakes import FakeAcs, Scripted
 

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from monitoring.alerts import deliver_alerts
-from monitoring.blob import BlobStore, WriteConflict
+from monitoring.errors import WriteConflict
+from monitoring.storage.blob import BlobStore
 from tests.alerts.conftest import MakeRun, Sleeps
 from tests.alerts.fakes import FakeWebhook
 from tests.azurite import Azurite, azurite  # noqa: F401 - the session fixture, re-exported for these tests

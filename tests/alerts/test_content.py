@@ -17,9 +17,9 @@ from monitoring.alerts.content import (
     subject_line,
 )
 from monitoring.alerts.decide import decide
-from monitoring.definition import AlertNotification
+from monitoring.definition.model import AlertNotification
 from monitoring.errors import ConfigurationError
-from monitoring.store import LocalStore
+from monitoring.storage.local import LocalStore
 from tests.alerts.conftest import MakeRun
 
 RUN_ID = "20261128T0315Z"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from monitoring.alerts.decide import breaches, decide, exceedance, failures, previous_run
-from monitoring.definition import AlertNotification
-from monitoring.store import LocalStore
+from monitoring.definition.model import AlertNotification
+from monitoring.storage.local import LocalStore
 from tests.alerts.conftest import MakeRun, write_run
 
 AMOUNT = ("data-drift", "amount", "normalized_wasserstein_distance")

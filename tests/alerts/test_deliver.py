@@ -10,7 +10,7 @@ import pytest
 
 from monitoring.alerts import deliver_alerts
 from monitoring.errors import ConfigurationError, MonitoringError
-from monitoring.store import LocalStore
+from monitoring.storage.local import LocalStore
 from tests.alerts.conftest import MakeRun, Sleeps, write_run
 
 AMOUNT = ("data-drift", "amount", "normalized_wasserstein_distance")

@@ -12,7 +12,7 @@ import pytest
 
 from monitoring.alerts import deliver_alerts
 from monitoring.alerts.record import operation_id
-from monitoring.store import LocalStore
+from monitoring.storage.local import LocalStore
 from tests.alerts.conftest import MakeRun, Sleeps
 
 INSTANCE = "fraud-detection-demo-20261128T0315Z"

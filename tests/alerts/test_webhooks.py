@@ -11,7 +11,7 @@ from monitoring.alerts import AlertDeliveryError, deliver_alerts
 from monitoring.alerts.record import channel_key
 from monitoring.alerts.webhooks import webhook_url
 from monitoring.errors import ConfigurationError
-from monitoring.store import LocalStore
+from monitoring.storage.local import LocalStore
 from tests.alerts.conftest import MakeRun, Sleeps
 from tests.alerts.fakes import FakeWebhook, Scripted
 

@@ -19,9 +19,10 @@ import polars as pl
 import pytest
 
 from examples.generate_fraud_data import generate
-from monitoring import blob
-from monitoring.definition import RecurrenceTrigger
-from monitoring.schedule import latest_fire_time
+from monitoring.definition.model import RecurrenceTrigger
+from monitoring.schedule.recurrence import latest_fire_time
+from monitoring.storage import blob
+from monitoring.storage.definitions import definition_store
 from tests.azurite import Azurite, azurite  # noqa: F401 - the session fixture, re-exported for these tests
 
 MONITOR = "fraud-serverless"
@@ -121,7 +122,7 @@ def _clear_caches() -> None:
     from functions import scheduler
 
     blob.service_client.cache_clear()
-    blob.definition_store.cache_clear()
+    definition_store.cache_clear()
     scheduler._scheduler.cache_clear()
 
 
@@ -137,10 +138,10 @@ def fraud_data(storage: Azurite, fraud_files: FraudData) -> FraudData:
 @pytest.fixture
 def fraud_monitor(fraud_data: FraudData) -> FraudData:
     """The dataset plus the monitor definition in ``monitors/``."""
-    from monitoring.loader import load_text
+    from monitoring.definition.loader import load_text
 
     text = MONITOR_YAML
-    blob.definition_store().put(load_text(text, "test"), text)
+    definition_store().put(load_text(text, "test"), text)
     return fraud_data
 
 

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from monitoring import blob
-from monitoring.blob import BlobStore, DefinitionStore, WriteConflict
-from monitoring.complete import update_latest
-from monitoring.errors import DefinitionError, MonitoringError
-from monitoring.loader import load_text
-from monitoring.store import Store
+from monitoring.definition.loader import load_text
+from monitoring.errors import DefinitionError, MonitoringError, WriteConflict
+from monitoring.run.finish import update_latest
+from monitoring.storage import blob
+from monitoring.storage.base import Store
+from monitoring.storage.blob import BlobStore
+from monitoring.storage.definitions import DefinitionNotFound, DefinitionStore
 from tests.functions.conftest import MONITOR, MONITOR_YAML
 
 pytestmark = pytest.mark.azurite
@@ -112,7 +113,7 @@ def test_one_monitor_name_has_one_definition(storage: Any) -> None:
     assert f"already defined by {MONITOR}.yaml" in entries["zz-copy.yml"].error.problems[0]
     with pytest.raises(DefinitionError):
         definitions.load("zz-copy")
-    with pytest.raises(blob.DefinitionNotFound, match="python -m monitoring apply"):
+    with pytest.raises(DefinitionNotFound, match="python -m monitoring apply"):
         definitions.load("nope")
     blob.container_client(blob.MONITORS).delete_blob(f"{MONITOR}.yaml")
     with pytest.raises(MonitoringError, match=r"already defined by monitors/zz-copy\.yml"):

@@ -12,12 +12,12 @@ import pytest
 from rich.console import Console
 
 from functions import runs
-from monitoring import blob
-from monitoring.cli_remote import register
+from monitoring.dispatch.due import RunRequest
 from monitoring.errors import ConfigurationError, DefinitionError
-from monitoring.results import run_id
-from monitoring.scheduler import instance_id
-from monitoring.steps import RunRequest
+from monitoring.interfaces.cli_remote import register
+from monitoring.names import instance_id, run_id
+from monitoring.storage import blob
+from monitoring.storage.definitions import definition_store
 from tests.azurite import ACCOUNT_KEY
 from tests.functions.conftest import MONITOR, MONITOR_YAML, FraudData
 from tests.functions.durable_harness import DurableHarness
@@ -75,10 +75,10 @@ def test_a_refused_sign_in_is_a_one_line_error(azurite: Any, monkeypatch: pytest
     wrong_key = azurite.connection_string.replace(ACCOUNT_KEY, "d3Jvbmcga2V5")
     monkeypatch.setenv("STORAGE_CONNECTION_STRING", wrong_key)
     blob.service_client.cache_clear()
-    blob.definition_store.cache_clear()
+    definition_store.cache_clear()
     try:
         with pytest.raises(ConfigurationError, match="Blob Storage"):
             _main("list")
     finally:
         blob.service_client.cache_clear()
-        blob.definition_store.cache_clear()
+        definition_store.cache_clear()

@@ -7,10 +7,10 @@ from typing import Any
 
 import polars as pl
 
-from monitoring import blob
-from monitoring import data as datamod
-from monitoring.importance_cache import importance_fingerprint
-from monitoring.runner import DataRef
+from monitoring.data.read import file_versions
+from monitoring.data.refs import DataRef
+from monitoring.run.importance_cache import importance_fingerprint
+from monitoring.storage import blob
 from signals.importance import ImportanceConfig
 
 
@@ -30,10 +30,10 @@ def test_overwriting_a_blob_changes_its_version_and_the_importance_fingerprint(s
         return importance_fingerprint(ref, target="y", features=["x"], overrides={}, task=None, segment=None,
                                       config=ImportanceConfig())
 
-    first_versions, first = datamod.file_versions(ref.uri), fingerprint()
+    first_versions, first = file_versions(ref.uri), fingerprint()
     assert list(first_versions) == ["az://data/train/part.parquet"]
     assert fingerprint() == first  # the same data, the same key
     container.upload_blob("train/part.parquet", _parquet([3.0, 4.0]), overwrite=True)
-    assert list(datamod.file_versions(ref.uri)) == list(first_versions)  # same name
-    assert datamod.file_versions(ref.uri) != first_versions  # new ETag
+    assert list(file_versions(ref.uri)) == list(first_versions)  # same name
+    assert file_versions(ref.uri) != first_versions  # new ETag
     assert fingerprint() != first

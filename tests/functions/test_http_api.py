@@ -12,10 +12,10 @@ import azure.functions as func
 import pytest
 
 from functions import http_api, runs
-from monitoring import blob
-from monitoring.remote import MAX_DEFINITION_BYTES
-from monitoring.results import run_id
-from monitoring.scheduler import instance_id
+from monitoring.interfaces.remote import MAX_DEFINITION_BYTES
+from monitoring.names import instance_id, run_id
+from monitoring.storage import blob
+from monitoring.storage.definitions import definition_store
 from tests.functions.conftest import MONITOR, MONITOR_YAML, FraudData, user_function
 from tests.functions.durable_harness import DurableHarness, FakeDurableExtension
 
@@ -88,7 +88,7 @@ def test_apply_stores_the_definition_and_list_shows_it(storage: Any) -> None:
     applied = _call("apply_monitor", _request("POST", "monitors", body=MONITOR_YAML.encode()))
     assert applied.status_code == 200
     assert _json(applied)["definition"] == f"monitors/{MONITOR}.yaml"
-    assert blob.definition_store().load(MONITOR).schedule.name == MONITOR
+    assert definition_store().load(MONITOR).schedule.name == MONITOR
     listed = _json(_call("list_monitors", _request("GET", "monitors")))["monitors"]
     assert [(m["name"], m["valid"], m["last_run"]) for m in listed] == [(MONITOR, True, None)]
     assert listed[0]["trigger"] == "every 1 day(s) at 03:15 (UTC)"

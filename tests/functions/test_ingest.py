@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 
 from functions import ingest as ingest_function
-from monitoring import blob
-from monitoring import ingest as ingest_module
-from monitoring.ingest import (
+from monitoring.definition.loader import load_text
+from monitoring.dispatch import ingest as ingest_module
+from monitoring.dispatch.ingest import (
     IngestProblem,
     dataset_of_uri,
     etag_token,
@@ -28,7 +28,8 @@ from monitoring.ingest import (
     split_name,
     timestamp_columns,
 )
-from monitoring.loader import load_text
+from monitoring.storage import blob
+from monitoring.storage.definitions import definition_store
 from tests.functions.conftest import parquet_bytes, user_function
 from tests.functions.durable_harness import FakeDurableExtension
 
@@ -235,7 +236,7 @@ def test_the_blob_trigger_ingests_and_starts_the_on_arrival_runs(storage: Any) -
                   "      production_data:\n        input_data: {path: 'az://data/sales/'}\n"
                   "        data_column_names: {timestamp: ts}\n"
                   "      reference_data: {input_data: {path: 'az://data/sales/'}}\n")
-    blob.definition_store().put(load_text(definition, "test"), definition)
+    definition_store().put(load_text(definition, "test"), definition)
     content = parquet_bytes(_frame(date(2026, 2, 3)))
     etag = _upload("sales/batch.parquet", content)
     stream = func.blob.InputStream(data=content, name="incoming/sales/batch.parquet", length=len(content),

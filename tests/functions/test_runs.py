@@ -18,13 +18,13 @@ import polars as pl
 import pytest
 
 from functions import runs
-from monitoring import blob
-from monitoring.loader import load_text
-from monitoring.local import run_local
-from monitoring.results import run_id
-from monitoring.scheduler import instance_id
-from monitoring.steps import RunRequest
-from monitoring.store import LocalStore
+from monitoring.definition.loader import load_text
+from monitoring.dispatch.due import RunRequest
+from monitoring.names import instance_id, run_id
+from monitoring.run.local import run_local
+from monitoring.storage import blob
+from monitoring.storage.definitions import definition_store
+from monitoring.storage.local import LocalStore
 from tests.functions.conftest import MONITOR, FraudData
 from tests.functions.durable_harness import DurableHarness, NonDeterminismError, OrchestrationResult
 
@@ -52,7 +52,7 @@ def _metrics(run: dict[str, Any], signal: str) -> dict[tuple[str, str], float | 
 @pytest.fixture
 def local_run(fraud_monitor: FraudData, tmp_path: Any) -> dict[str, Any]:
     """The same run by the local runner, for comparison."""
-    loaded = blob.definition_store().load(MONITOR)
+    loaded = definition_store().load(MONITOR)
     return run_local(loaded, fraud_monitor.fire_time, LocalStore(tmp_path))[1]
 
 
@@ -169,7 +169,7 @@ def test_payloads_are_references_whose_size_does_not_grow_with_the_number_of_fea
                 f"  monitoring_signals:\n    drift:\n      type: data_drift\n      features: all_features\n"
                 f"      production_data: {{input_data: {{path: 'az://data/{name}/production/'}}}}\n"
                 f"      reference_data: {{input_data: {{path: 'az://data/{name}/reference/'}}}}\n")
-        blob.definition_store().put(load_text(text, name), text)
+        definition_store().put(load_text(text, name), text)
         request = RunRequest(monitor=name, fire_time=fire).model_dump(mode="json")
         result = DurableHarness([runs.bp], batch=True).run("monitor_run", instance_id(name, fire), request)
         assert result.status == "Completed", result.error

@@ -18,19 +18,12 @@ import pytest
 from functions import runs
 from functions import scheduler as scheduler_function
 from functions.starts import start_run
-from monitoring import blob
-from monitoring.definition import MonitorSchedule
-from monitoring.loader import LoadedMonitor
-from monitoring.results import run_id
-from monitoring.scheduler import (
-    GRACE,
-    DueRun,
-    arrival_runs,
-    due_fire_times,
-    instance_id,
-    parse_instance_id,
-    recent_fire_times,
-)
+from monitoring.definition.loader import LoadedMonitor
+from monitoring.definition.model import MonitorSchedule
+from monitoring.dispatch.due import GRACE, DueRun, arrival_runs, due_fire_times, recent_fire_times
+from monitoring.names import instance_id, parse_instance_id, run_id
+from monitoring.storage import blob
+from monitoring.storage.definitions import definition_store
 from tests.functions.conftest import MONITOR, MONITOR_YAML, FraudData, user_function
 from tests.functions.durable_harness import DurableHarness, FakeDurableExtension
 
@@ -145,7 +138,7 @@ def test_the_timer_starts_each_due_run_once_and_records_invalid_definitions(frau
     expected = instance_id(MONITOR, fraud_monitor.fire_time)
     assert [s[1] for s in extension.starts] == [expected]
     assert extension.starts[0][2] == DueRun(MONITOR, fraud_monitor.fire_time,
-                                            blob.definition_store().load(MONITOR).version,
+                                            definition_store().load(MONITOR).version,
                                             "scheduled" if _fresh(fraud_monitor) else "catch_up"
                                             ).request().model_dump(mode="json")
     error = blob.results_store().read_bytes("broken/definition-error.json")

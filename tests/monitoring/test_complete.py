@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.loader import load_file
-from monitoring.local import run_local
-from monitoring.store import LocalStore
+from monitoring.definition.loader import load_file
+from monitoring.run.local import run_local
+from monitoring.storage.local import LocalStore
 
 FIRE = datetime(2026, 6, 1, 3, 15, tzinfo=UTC)
 

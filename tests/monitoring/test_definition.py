@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from monitoring.definition.loader import json_schema, load_file, load_text
 from monitoring.errors import DefinitionError
-from monitoring.loader import json_schema, load_file, load_text
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "spec"
 SOURCE_DOC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "azureml-model-monitoring-preview.md"
@@ -252,7 +252,7 @@ def test_keys_inside_renamed_preview_mappings_keep_their_lines() -> None:
 def test_models_used_directly_still_reject_unknown_keys() -> None:
     from pydantic import ValidationError
 
-    from monitoring.definition import AlertNotification
+    from monitoring.definition.model import AlertNotification
 
     with pytest.raises(ValidationError, match=r"unknown field `emials`; did you mean `emails`\?"):
         AlertNotification.model_validate({"emials": ["a@example.com"]})

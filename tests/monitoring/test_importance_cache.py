@@ -13,10 +13,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-import monitoring.importance_cache as importance_cache
-from monitoring.loader import LoadedMonitor, load_text
-from monitoring.runner import RunPlan, compute_signal, plan_run
-from monitoring.store import LocalStore
+import monitoring.run.importance_cache as importance_cache
+from monitoring.definition.loader import LoadedMonitor, load_text
+from monitoring.run.compute import compute_signal
+from monitoring.run.plan import RunPlan, plan_run
+from monitoring.storage.local import LocalStore
 from signals.importance import feature_importance
 from signals.kinds import infer_kinds
 

@@ -15,10 +15,10 @@ from rich.console import Console
 from scipy import stats
 
 from examples.generate_fraud_data import DRIFTED_FEATURES, STABLE_FEATURES
-from monitoring.cli import EXIT_BREACH, EXIT_INVALID, EXIT_OK, main
-from monitoring.loader import load_file
-from monitoring.local import run_local
-from monitoring.store import LocalStore
+from monitoring.definition.loader import load_file
+from monitoring.interfaces.cli import EXIT_BREACH, EXIT_INVALID, EXIT_OK, main
+from monitoring.run.local import run_local
+from monitoring.storage.local import LocalStore
 from tests.monitoring.conftest import EXAMPLE
 
 FIRE = datetime(2026, 3, 10, 3, 15, tzinfo=UTC)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from monitoring.loader import load_file
-from monitoring.local import run_local
-from monitoring.store import LocalStore
+from monitoring.definition.loader import load_file
+from monitoring.run.local import run_local
+from monitoring.storage.local import LocalStore
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "spec"
 FIRE = datetime(2026, 5, 10, 3, 15, tzinfo=UTC)

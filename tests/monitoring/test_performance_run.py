@@ -13,9 +13,11 @@ import polars as pl
 import pytest
 from sklearn import metrics as skm
 
-from monitoring.loader import LoadedMonitor, load_text
-from monitoring.runner import compute_signal, finalize_run, plan_run
-from monitoring.store import LocalStore
+from monitoring.definition.loader import LoadedMonitor, load_text
+from monitoring.run.compute import compute_signal
+from monitoring.run.finish import finalize_run
+from monitoring.run.plan import plan_run
+from monitoring.storage.local import LocalStore
 
 FIRE = datetime(2026, 3, 10, tzinfo=UTC)
 

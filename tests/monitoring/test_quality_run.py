@@ -11,9 +11,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from monitoring.loader import load_text
-from monitoring.runner import compute_signal, finalize_run, plan_run
-from monitoring.store import LocalStore
+from monitoring.definition.loader import load_text
+from monitoring.run.compute import compute_signal
+from monitoring.run.finish import finalize_run
+from monitoring.run.plan import plan_run
+from monitoring.storage.local import LocalStore
 
 FIRE = datetime(2026, 3, 10, tzinfo=UTC)
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.loader import load_file
-from monitoring.local import run_local
-from monitoring.report import histogram_bars, render_report
-from monitoring.store import LocalStore
+from monitoring.definition.loader import load_file
+from monitoring.results.report import histogram_bars, render_report
+from monitoring.run.local import run_local
+from monitoring.storage.local import LocalStore
 
 FIRE = datetime(2026, 4, 2, 3, 15, tzinfo=UTC)
 

@@ -10,8 +10,10 @@ import polars as pl
 import pytest
 
 from monitoring.errors import MonitoringError
-from monitoring.results import build_run, run_id, run_status, write_history
-from monitoring.store import LocalStore, safe_path
+from monitoring.names import run_id, safe_path
+from monitoring.results.documents import build_run, run_status
+from monitoring.results.history import write_history
+from monitoring.storage.local import LocalStore
 from signals.results import FeatureResult, SignalResult, judge
 
 FIRE = datetime(2026, 2, 1, 3, 15, tzinfo=UTC)

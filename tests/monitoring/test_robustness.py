@@ -14,9 +14,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from monitoring.loader import LoadedMonitor, load_text
-from monitoring.runner import RunPlan, compute_signal, finalize_run, plan_run
-from monitoring.store import LocalStore
+from monitoring.definition.loader import LoadedMonitor, load_text
+from monitoring.run.compute import compute_signal
+from monitoring.run.finish import finalize_run
+from monitoring.run.plan import RunPlan, plan_run
+from monitoring.storage.local import LocalStore
 from signals.custom import register_custom_signal
 
 FIRE = datetime(2026, 3, 10, tzinfo=UTC)
@@ -208,7 +210,7 @@ def test_a_signal_that_raises_fails_alone_with_a_one_line_reason(tmp_path: Path)
 
 
 def test_non_finite_numbers_from_any_signal_become_null_before_json() -> None:
-    from monitoring.runner import _finite
+    from monitoring.run.compute import _finite
     from signals.results import FeatureResult, MetricResult, SignalResult
 
     bad = MetricResult(value=float("nan"), threshold=float("inf"), direction="less_is_better", breached=False)
@@ -225,7 +227,8 @@ def test_non_finite_numbers_from_any_signal_become_null_before_json() -> None:
 
 def test_transient_errors_propagate_for_retries_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The Durable activity passes ``reraise`` so a dropped connection is retried, not recorded as a result."""
-    from monitoring.runner import DataRef, SignalPlan
+    from monitoring.data.refs import DataRef
+    from monitoring.run.plan import SignalPlan
 
     def drop(self: DataRef, columns: list[str] | None = None) -> pl.DataFrame:
         raise ConnectionResetError("connection reset by peer")

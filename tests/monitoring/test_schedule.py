@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitoring.definition import CronTrigger, RecurrenceTrigger
-from monitoring.schedule import fire_times, latest_fire_time
+from monitoring.definition.model import CronTrigger, RecurrenceTrigger
+from monitoring.schedule.recurrence import fire_times, latest_fire_time
 
 
 def utc(*args: int) -> datetime:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitoring.definition import CronTrigger, DataWindow, OnArrivalTrigger, RecurrenceTrigger
-from monitoring.windows import Window, default_production_size, production_window, reference_window
+from monitoring.definition.model import CronTrigger, DataWindow, OnArrivalTrigger, RecurrenceTrigger
+from monitoring.schedule.windows import Window, default_production_size, production_window, reference_window
 
 FIRE = datetime(2026, 1, 31, 15, 15, tzinfo=UTC)
 DAILY = RecurrenceTrigger(type="recurrence", frequency="day", interval=1)

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from pydantic import ValidationError
 
-from monitoring import data as datamod
+from monitoring.data.read import file_versions
 from monitoring.errors import MonitoringError, SignalError
-from monitoring.store import Store
+from monitoring.storage.base import Store
 from signals.importance import Importance, ImportanceConfig, ImportanceError, feature_importance
 from signals.registry import FeatureKind
 
 if TYPE_CHECKING:
-    from monitoring.runner import DataRef
+    from monitoring.data.refs import DataRef
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def importance_fingerprint(ref: DataRef, *, target: str, features: Sequence[str]
     """
     document = {
         "version": IMPORTANCE_VERSION, "uri": ref.uri, "source": ref.source, "window": ref.window,
-        "timestamp_column": ref.timestamp_column, "files": datamod.file_versions(ref.uri), "target": target,
+        "timestamp_column": ref.timestamp_column, "files": file_versions(ref.uri), "target": target,
         "features": list(features), "overrides": dict(overrides), "task": task, "segment": segment,
         "config": {k: v for k, v in config.to_dict().items() if k != "predict_threads"},
     }

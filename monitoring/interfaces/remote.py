@@ -11,17 +11,17 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from monitoring.complete import latest_path
-from monitoring.data import is_cloud
+from monitoring.data.uris import is_cloud
+from monitoring.definition.loader import LoadedMonitor, load_text
 from monitoring.errors import MonitoringError
-from monitoring.loader import LoadedMonitor, load_text
-from monitoring.results import read_json
-from monitoring.schedule import latest_fire_time
-from monitoring.windows import as_utc, parse_utc
+from monitoring.names import as_utc, parse_utc, run_prefix
+from monitoring.run.finish import latest_path
+from monitoring.schedule.recurrence import latest_fire_time
+from monitoring.storage.base import read_json
 
 if TYPE_CHECKING:
-    from monitoring.blob import DefinitionStore
-    from monitoring.store import Store
+    from monitoring.storage.base import Store
+    from monitoring.storage.definitions import DefinitionStore
 
 #: Largest definition accepted over HTTP; real ones are a few kilobytes.
 MAX_DEFINITION_BYTES = 256 * 1024
@@ -191,7 +191,6 @@ def run_fire_time(loaded: LoadedMonitor, requested: datetime | None, now: dateti
 
 def run_document(results: Store, monitor: str, fire_time: datetime) -> dict[str, Any] | None:
     """run.json of a run, if it finished."""
-    from monitoring.results import run_prefix
 
     return read_json(results, f"{run_prefix(monitor, fire_time)}/run.json")
 

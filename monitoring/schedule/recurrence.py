@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from monitoring.windows import as_utc
+from monitoring.names import as_utc
 
 if TYPE_CHECKING:
-    from monitoring.definition import CronTrigger, RecurrenceTrigger, Trigger
+    from monitoring.definition.model import CronTrigger, RecurrenceTrigger, Trigger
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DEFAULT_ANCHOR = datetime(2000, 1, 3)  # a Monday

@@ -21,43 +21,45 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from monitoring.results import read_json, run_id, write_json
-from monitoring.schedule import fire_times, latest_fire_time
-from monitoring.windows import as_utc, iso_utc
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from monitoring.names import MONITOR_NAME, as_utc, instance_id, iso_utc, safe_path
+from monitoring.schedule.recurrence import fire_times, latest_fire_time
+from monitoring.storage.base import read_json, write_json
 
 if TYPE_CHECKING:
-    from monitoring.blob import DefinitionStore, StoredDefinition
-    from monitoring.definition import Trigger
-    from monitoring.loader import LoadedMonitor
-    from monitoring.steps import RunRequest
-    from monitoring.store import Store
+    from monitoring.definition.loader import LoadedMonitor
+    from monitoring.definition.model import Trigger
+    from monitoring.storage.base import Store
+    from monitoring.storage.definitions import DefinitionStore, StoredDefinition
 
 log = logging.getLogger(__name__)
 
 #: How old the latest fire time may be and still count as on time (the timer runs every 5 minutes).
 GRACE = timedelta(minutes=15)
 RunReason = Literal["scheduled", "catch_up", "arrival", "manual"]
-_INSTANCE = re.compile(r"^(?P<monitor>[A-Za-z0-9][A-Za-z0-9_-]{0,99})-(?P<run>\d{8}T\d{4}Z)$")
 _CLOUD = re.compile(r"^(?:az|azure|abfs|abfss)://(?P<container>[^/@]+)(?:@[^/]*)?/(?P<prefix>.*)$", re.IGNORECASE)
 _PERIOD = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1),
            "week": timedelta(days=7), "month": timedelta(days=31)}
 
 
-def instance_id(monitor: str, fire_time: datetime) -> str:
-    """The Durable instance ID of a run: ``<monitor>-<fire time %Y%m%dT%H%MZ>``."""
-    return f"{monitor}-{run_id(fire_time)}"
+class RunRequest(BaseModel):
+    """The orchestration input: which monitor, which fire time, the definition version seen, and why."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-def parse_instance_id(value: str) -> tuple[str, datetime] | None:
-    """(monitor, fire time) of an instance ID, or None if it is not one of ours."""
-    match = _INSTANCE.match(value)
-    if not match:
-        return None
-    fire_time = datetime.strptime(match["run"], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
-    return match["monitor"], fire_time
+    monitor: str = Field(pattern=MONITOR_NAME)
+    fire_time: AwareDatetime
+    definition_version: str | None = None
+    reason: Literal["scheduled", "catch_up", "arrival", "manual"] = "scheduled"
+
+    @property
+    def instance_id(self) -> str:
+
+        return instance_id(self.monitor, self.fire_time)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,6 @@ class DueRun:
 
     def request(self) -> RunRequest:
         """The orchestration input."""
-        from monitoring.steps import RunRequest
 
         return RunRequest(monitor=self.monitor, fire_time=self.fire_time,
                           definition_version=self.definition_version, reason=self.reason)
@@ -192,7 +193,6 @@ class Scheduler:
 
     def _record(self, entry: StoredDefinition, now: datetime) -> None:
         """Write (or clear) ``results/<monitor>/definition-error.json`` for this definition version."""
-        from monitoring.store import safe_path
 
         try:
             path = safe_path(definition_error_path(entry.name))
@@ -225,5 +225,5 @@ def _error_document(entry: StoredDefinition, now: datetime) -> dict[str, Any]:
 
 __all__ = [
     "GRACE", "DueRun", "Scheduler", "arrival_runs", "definition_error_path", "due_fire_times", "due_runs",
-    "instance_id", "parse_instance_id", "recent_fire_times",
+    "recent_fire_times",
 ]

@@ -19,46 +19,33 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from monitoring.complete import complete_run
-from monitoring.errors import ConfigurationError, MonitoringError
-from monitoring.results import run_id
-from monitoring.runner import RunPlan, SignalPlan, compute_signal, merge_batches, plan_run
+from monitoring.dispatch.due import RunRequest
+from monitoring.errors import ConfigurationError, MonitoringError, WriteConflict
+from monitoring.names import run_id
+from monitoring.run.compute import compute_signal, merge_batches
+from monitoring.run.finish import complete_run
+from monitoring.run.plan import RunPlan, SignalPlan, plan_run
 from monitoring.settings import setting
+from monitoring.storage.base import write_json
 from signals.registry import signal_info
 from signals.results import SignalResult
 
 if TYPE_CHECKING:
-    from monitoring.blob import DefinitionStore
-    from monitoring.store import Store
+    from monitoring.storage.base import Store
+    from monitoring.storage.definitions import DefinitionStore
 
 log = logging.getLogger(__name__)
 
-MONITOR_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
 #: Attempts of ``finish_step`` against concurrent writers of the same history.parquet.
 _CONFLICT_ATTEMPTS = 5
 
 
 class _Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class RunRequest(_Message):
-    """The orchestration input: which monitor, which fire time, the definition version seen, and why."""
-
-    monitor: str = Field(pattern=MONITOR_NAME)
-    fire_time: AwareDatetime
-    definition_version: str | None = None
-    reason: Literal["scheduled", "catch_up", "arrival", "manual"] = "scheduled"
-
-    @property
-    def instance_id(self) -> str:
-        from monitoring.scheduler import instance_id
-
-        return instance_id(self.monitor, self.fire_time)
 
 
 class SignalBatches(_Message):
@@ -163,7 +150,6 @@ def _batches(signal: SignalPlan, size: int) -> int:
 def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store,
               batch_size: int | None = None) -> PlannedRun:
     """Plan the run from the monitor's current definition and store the plan next to its results."""
-    from monitoring.results import write_json
 
     loaded = definitions.load(request.monitor)
     if request.definition_version and loaded.version != request.definition_version:
@@ -236,7 +222,6 @@ def _signal_result(plan: RunPlan, signal: SignalPlan, request: CompleteRequest, 
 
 def finish_step(request: CompleteRequest, *, store: Store) -> RunOutcome:
     """Merge every signal's batches and complete the run (see ``monitoring.complete``)."""
-    from monitoring.blob import WriteConflict
 
     plan = read_plan(store, request.plan_path)
     results = {s.name: _signal_result(plan, s, request, store) for s in plan.signals}

@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from monitoring.alerts import deliver_alerts
-from monitoring.report import write_report
-from monitoring.results import read_json, write_json
-from monitoring.runner import RunPlan, finalize_run
-from monitoring.store import Store
+from monitoring.results.documents import build_run, signal_document
+from monitoring.results.history import write_history
+from monitoring.results.report import write_report
+from monitoring.run.plan import RunPlan
+from monitoring.storage.base import Store, read_json, write_json
 from signals.results import SignalResult
 
 log = logging.getLogger(__name__)
@@ -65,3 +66,17 @@ def update_latest(store: Store, run: Mapping[str, Any], *, instance_id: str) -> 
 
 
 __all__ = ["complete_run", "latest_path", "update_latest"]
+
+def finalize_run(plan: RunPlan, results: Mapping[str, SignalResult], store: Store, *,
+                 started_at: datetime | None = None) -> dict[str, Any]:
+    """Write every signal's document, run.json and the history rows; return run.json."""
+    by_name = {p.name: p for p in plan.signals}
+    for name, result in results.items():
+        write_json(store, f"{plan.prefix}/signals/{name}.json",
+                   signal_document(name, result, by_name[name].context()))
+    run = build_run(monitor=plan.monitor, fire_time=plan.fire_time, definition_version=plan.definition_version,
+                    signals={name: (results[name], by_name[name].context()) for name in results},
+                    started_at=started_at)
+    write_json(store, f"{plan.prefix}/run.json", run)
+    write_history(store, plan.monitor, run)
+    return run

@@ -7,11 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from monitoring.complete import complete_run
-from monitoring.loader import LoadedMonitor
-from monitoring.runner import RunPlan, SignalPlan, compute_signal, plan_run
-from monitoring.scheduler import instance_id
-from monitoring.store import Store
+from monitoring.definition.loader import LoadedMonitor
+from monitoring.names import instance_id
+from monitoring.run.compute import compute_signal
+from monitoring.run.finish import complete_run
+from monitoring.run.plan import RunPlan, SignalPlan, plan_run
+from monitoring.storage.base import Store
 from signals.results import SignalResult
 
 

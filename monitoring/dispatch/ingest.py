@@ -33,16 +33,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from monitoring.data import SUPPORTED_SUFFIXES, is_cloud, split_cloud
+from monitoring.data.formats import SUPPORTED_SUFFIXES, scan_files
+from monitoring.data.uris import is_cloud, split_cloud
+from monitoring.dispatch.due import arrival_runs
 from monitoring.errors import MonitoringError
-from monitoring.windows import as_utc
+from monitoring.names import as_utc
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobProperties, ContainerClient
 
-    from monitoring.blob import DefinitionStore
-    from monitoring.loader import LoadedMonitor
-    from monitoring.scheduler import DueRun
+    from monitoring.definition.loader import LoadedMonitor
+    from monitoring.dispatch.due import DueRun
+    from monitoring.storage.definitions import DefinitionStore
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +241,6 @@ def _if(etag: str) -> dict[str, Any]:
 
 def latest_schema(data: ContainerClient, dataset: str) -> pl.Schema | None:
     """The schema of the dataset's latest file (by name, so by day folder), or None for a new dataset."""
-    from monitoring.data import scan_files
 
     names = [b.name for b in data.list_blobs(name_starts_with=f"{dataset}/")
              if b.name.lower().endswith(SUPPORTED_SUFFIXES)]
@@ -404,7 +405,6 @@ class Arrival:
 def receive(name: str, *, etag: str | None, definitions: DefinitionStore, incoming: ContainerClient,
             data: ContainerClient, quarantine: ContainerClient) -> Arrival:
     """The blob trigger's domain half: ingest one upload and find the monitors that run on its arrival."""
-    from monitoring.scheduler import arrival_runs
 
     monitors = [d.monitor for d in definitions.load_all() if d.monitor is not None]
     dataset = name.split("/", 1)[0]

@@ -18,6 +18,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from monitoring.definition.loader import load_file
+from monitoring.errors import ConfigurationError
+from monitoring.interfaces.remote import apply_text, list_monitors
+from monitoring.storage.blob import results_store
+from monitoring.storage.definitions import definition_store
+
 #: Same meaning as in ``monitoring.cli`` (imported lazily there to avoid an import cycle).
 _EXIT_OK, _EXIT_INVALID = 0, 2
 
@@ -27,7 +33,6 @@ def _storage_errors() -> Iterator[None]:
     """A storage failure as a one-line error that says what to check, instead of a traceback."""
     from azure.core.exceptions import AzureError, ClientAuthenticationError
 
-    from monitoring.errors import ConfigurationError
 
     try:
         yield
@@ -40,9 +45,6 @@ def _storage_errors() -> Iterator[None]:
 
 
 def cmd_apply(args: argparse.Namespace, console: Console) -> int:
-    from monitoring.blob import definition_store
-    from monitoring.loader import load_file
-    from monitoring.remote import apply_text
 
     file = Path(args.file)
     load_file(file)  # every problem with its line, before anything is uploaded
@@ -56,8 +58,6 @@ def cmd_apply(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
-    from monitoring.blob import definition_store, results_store
-    from monitoring.remote import list_monitors
 
     with _storage_errors():
         monitors = list_monitors(definition_store(), results_store())

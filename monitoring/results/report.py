@@ -12,8 +12,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from monitoring.results import read_json
-from monitoring.store import Store
+from monitoring.storage.base import Store, read_json
+from monitoring.text import fmt_number
 
 _BAR_WIDTH = 360
 _BAR_HEIGHT = 90
@@ -21,16 +21,13 @@ _BAR_HEIGHT = 90
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("monitoring", "templates"), autoescape=select_autoescape(["html", "j2"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = _number
+    env = Environment(loader=PackageLoader("monitoring.results", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined, trim_blocks=True,
+                      lstrip_blocks=True)
+    env.filters["num"] = fmt_number
     return env
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.4g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.2e}"
 
 
 def histogram_bars(histogram: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -47,7 +44,7 @@ def histogram_bars(histogram: Mapping[str, Any] | None) -> dict[str, Any] | None
     for i, (r, p) in enumerate(shares):
         label = histogram["categories"][i] if histogram.get("categories") else None
         if label is None and histogram.get("edges"):
-            label = f"[{_number(histogram['edges'][i])}, {_number(histogram['edges'][i + 1])})"
+            label = f"[{fmt_number(histogram['edges'][i])}, {fmt_number(histogram['edges'][i + 1])})"
         bars.append({
             "x": i * slot, "w": max(slot / 2 - 1, 0.5),
             "ref_h": r / top * _BAR_HEIGHT, "prod_h": p / top * _BAR_HEIGHT,

@@ -25,8 +25,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from monitoring import cli_remote
+from monitoring.definition.loader import json_schema, load_file
 from monitoring.errors import DefinitionError, MonitoringError
+from monitoring.interfaces import cli_remote
+from monitoring.names import parse_utc
+from monitoring.run.local import run_local
+from monitoring.run.plan import RunPlan
+from monitoring.schedule.recurrence import latest_fire_time
+from monitoring.storage.local import LocalStore
+from monitoring.text import fmt_number
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID, EXIT_BREACH = 0, 1, 2, 3
 
@@ -34,10 +41,6 @@ _STATUS_STYLE = {"completed": "green", "failed": "bold red", "skipped": "yellow"
                  "insufficient_data": "yellow", "partial": "yellow"}
 
 
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.4g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.2e}"
 
 
 def summary_table(run: dict[str, Any], *, only_thresholded: bool = False) -> Table:
@@ -62,8 +65,8 @@ def summary_table(run: dict[str, Any], *, only_thresholded: bool = False) -> Tab
                     status = "[green]ok[/]"
                 else:
                     status = f"[dim]{mr['reason'] or 'no threshold'}[/]"
-                rows.append((not mr["breached"], name, feature, metric, _fmt(mr["value"]), _fmt(mr["threshold"]),
-                             status))
+                rows.append((not mr["breached"], name, feature, metric, fmt_number(mr["value"]),
+                             fmt_number(mr["threshold"]), status))
         for row in sorted(rows, key=lambda r: r[0]):
             table.add_row(*row[1:])
         for note in sig.get("notes", []):
@@ -78,7 +81,6 @@ def _exit_code(run: dict[str, Any]) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
-    from monitoring.loader import load_file
 
     code = EXIT_OK
     for file in args.files:
@@ -100,11 +102,6 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
 def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: datetime | None = None,
          verbose: bool = False) -> int:
-    from monitoring.loader import load_file
-    from monitoring.local import run_local
-    from monitoring.runner import RunPlan
-    from monitoring.schedule import latest_fire_time
-    from monitoring.store import LocalStore
 
     loaded = load_file(file)
     if fire_time is None:
@@ -140,11 +137,9 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     from examples.generate_fraud_data import DRIFTED_FEATURES, generate
-    from monitoring.loader import load_file
-    from monitoring.schedule import latest_fire_time
 
     out = Path(args.out)
-    example = Path(__file__).resolve().parent.parent / "examples" / "fraud-monitor.yaml"
+    example = Path(__file__).resolve().parents[2] / "examples" / "fraud-monitor.yaml"
     out.mkdir(parents=True, exist_ok=True)
     monitor = out / "fraud-monitor.yaml"
     shutil.copyfile(example, monitor)
@@ -162,14 +157,12 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, console: Console) -> int:
-    from monitoring.loader import json_schema
 
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
     return EXIT_OK
 
 
 def _datetime(text: str) -> datetime:
-    from monitoring.windows import parse_utc
 
     try:
         return parse_utc(text)

@@ -8,11 +8,13 @@ lookback (default size twice the production size, default offset the production 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from monitoring.names import as_utc, iso_utc, parse_utc
+
 if TYPE_CHECKING:
-    from monitoring.definition import DataWindow, Trigger
+    from monitoring.definition.model import DataWindow, Trigger
 
 
 @dataclass(frozen=True)
@@ -41,24 +43,6 @@ class Window:
 
 def _iso(t: datetime | None) -> str | None:
     return iso_utc(t) if t is not None else None
-
-
-def iso_utc(t: datetime) -> str:
-    """``t`` in UTC as ISO-8601 with a ``Z``, the form every document of a run uses."""
-    return as_utc(t).isoformat().replace("+00:00", "Z")
-
-
-def parse_utc(text: str) -> datetime:
-    """An ISO-8601 time (``Z`` or an offset; without one it is UTC) as an aware UTC datetime.
-
-    Raises ``ValueError`` for text that is not one.
-    """
-    return as_utc(datetime.fromisoformat(text.strip()))
-
-
-def as_utc(t: datetime) -> datetime:
-    """An aware UTC datetime; a naive one is taken to be UTC already."""
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 def default_production_size(trigger: Trigger) -> timedelta:

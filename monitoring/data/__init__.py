@@ -1,0 +1,1 @@
+"""Data: locations, file formats, reading a window, the model data collector, and ingest of uploads."""

@@ -1,0 +1,150 @@
+"""Reading a dataset window: list the files of a location, keep the partitions and rows in a window."""
+
+from __future__ import annotations
+
+import fnmatch
+import glob as globmod
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from monitoring.data.formats import SUPPORTED_SUFFIXES, scan_files
+from monitoring.data.uris import is_cloud, split_cloud
+from monitoring.errors import DataError
+from monitoring.schedule.windows import Window
+from monitoring.storage.blob import container_client
+
+_DATE_PATH = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/(\d{2}))?(?:/|$)")
+_HIVE_DATE = re.compile(r"(?:^|/)date=(\d{4})-(\d{2})-(\d{2})(?:/hour=(\d{2}))?(?:/|$)")
+
+
+def file_versions(uri: str) -> dict[str, str]:
+    """Data files of a dataset URI (a file, a folder, or a glob), each with a version that changes when the
+    file does: the blob's ETag, or a local file's size and modification time."""
+    glob = any(ch in uri for ch in "*?[")
+    versions: dict[str, str] = {}
+    if is_cloud(uri):
+
+        container, prefix = split_cloud(uri)
+        head = "/".join(uri.split("/", 3)[:3])  # scheme://container[@account...]
+        list_prefix = prefix.split("*", 1)[0].rsplit("/", 1)[0] + "/" if glob else prefix
+        blobs = {b.name: str(b.etag) for b in container_client(container).list_blobs(name_starts_with=list_prefix)}
+        if glob:
+            blobs = {n: v for n, v in blobs.items() if fnmatch.fnmatch(n, prefix)}
+        elif prefix and not prefix.endswith("/") and prefix in blobs:
+            blobs = {prefix: blobs[prefix]}
+        versions = {f"{head}/{n}": v for n, v in blobs.items() if n.lower().endswith(SUPPORTED_SUFFIXES)}
+    else:
+        path = Path(uri)
+        if glob:
+            candidates = iter(Path(p) for p in globmod.glob(uri, recursive=True))
+        elif path.is_file():
+            candidates = iter([path])
+        elif path.is_dir():
+            candidates = path.rglob("*")
+        else:
+            raise DataError(f"dataset {uri} does not exist")
+        for p in candidates:
+            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES:
+                stat = p.stat()
+                versions[str(p)] = f"{stat.st_size}:{stat.st_mtime_ns}"
+    if not versions:
+        raise DataError(f"dataset {uri} has no parquet, JSONL or CSV files")
+    return dict(sorted(versions.items()))
+
+
+def list_files(uri: str) -> list[str]:
+    """Data files of a dataset URI (a file, a folder, or a glob), sorted by name."""
+    return list(file_versions(uri))
+
+
+def partition_interval(path: str) -> tuple[datetime, datetime] | None:
+    """The [start, end) hour or day a file's folder names, in UTC, or None if it has no date folder."""
+    match = _HIVE_DATE.search(path) or _DATE_PATH.search(path)
+    if not match:
+        return None
+    year, month, day, hour = match.groups()
+    start = datetime(int(year), int(month), int(day), int(hour or 0), tzinfo=UTC)
+    return start, start + (timedelta(hours=1) if hour else timedelta(days=1))
+
+
+def _window_filter(frame: pl.LazyFrame, column: str, window: Window) -> pl.LazyFrame:
+    schema = frame.collect_schema()
+    if column not in schema:
+        raise DataError(
+            f"timestamp column `{column}` (data_column_names.timestamp) is not in the data; "
+            f"columns are: {', '.join(schema.names()[:20])}"
+        )
+    dtype = schema[column]
+    expr = pl.col(column)
+    if dtype == pl.String:
+        expr = expr.str.to_datetime(time_zone="UTC", strict=False)
+        tz: str | None = "UTC"
+    elif isinstance(dtype, pl.Datetime):
+        tz = dtype.time_zone
+    elif dtype == pl.Date:
+        expr = expr.cast(pl.Datetime("us"))
+        tz = None
+    else:
+        raise DataError(f"timestamp column `{column}` has type {dtype}; expected a datetime, date or ISO string")
+
+    def bound(t: datetime) -> datetime:
+        return t.astimezone(UTC) if tz else t.astimezone(UTC).replace(tzinfo=None)
+
+    condition = pl.lit(True)
+    if window.start is not None:
+        condition = condition & (expr >= bound(window.start))
+    if window.end is not None:
+        condition = condition & (expr < bound(window.end))
+    return frame.filter(condition)
+
+
+@dataclass(frozen=True)
+class WindowData:
+    """A dataset's rows in one window, with where they came from."""
+
+    frame: pl.DataFrame
+    files: int
+    window: Window
+
+
+def read_window(uri: str, window: Window, *, timestamp_column: str | None = None,
+                columns: Sequence[str] | None = None,
+                list_fn: Callable[[str], list[str]] = list_files) -> WindowData:
+    """Rows of the dataset at ``uri`` inside ``window`` (unbounded window: every row)."""
+    files = list_fn(uri)
+    if timestamp_column is None and window.bounded:
+        dated = [(f, partition_interval(f)) for f in files]
+        if any(p is None for _, p in dated):
+            undated = next(f for f, p in dated if p is None)
+            raise DataError(
+                f"cannot select the window {window} from {uri}: `{undated}` is not in a date folder "
+                "(yyyy/MM/dd[/HH] or date=YYYY-MM-DD); set data_column_names.timestamp to the column "
+                "holding each row's time"
+            )
+        files = [f for f, (_, end) in dated if _in_window(end, window)]  # type: ignore[misc]
+        if not files:
+            return WindowData(pl.DataFrame(), 0, window)
+    frame = scan_files(files)
+    if timestamp_column is not None and window.bounded:
+        frame = _window_filter(frame, timestamp_column, window)
+    if columns is not None:
+        present = frame.collect_schema().names()
+        frame = frame.select([c for c in columns if c in present])
+    try:
+        collected = frame.collect()
+    except (ConnectionError, TimeoutError):
+        raise  # transient: the caller's retries decide, it is not a property of the data
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, OSError) as exc:
+        raise DataError(f"cannot read {uri}: {str(exc).splitlines()[0]}") from exc
+    return WindowData(collected, len(files), window)
+
+
+def _in_window(partition_end: datetime, window: Window) -> bool:
+    after_start = window.start is None or partition_end > window.start
+    before_end = window.end is None or partition_end <= window.end
+    return after_start and before_end

@@ -1,0 +1,1 @@
+"""Monitor definitions: the YAML schema as pydantic models, its loader, and Azure ML's forms normalised."""

@@ -1,0 +1,1 @@
+"""What starts runs: the scheduler's due fire times, and uploads that arrive for bring-your-own data."""

@@ -1,0 +1,1 @@
+"""How people and the app reach the domain: the CLI and the HTTP API's domain half."""

@@ -1,0 +1,1 @@
+"""Stores: the ``Store`` protocol, a local folder, Blob Storage, and the monitor definition stores."""

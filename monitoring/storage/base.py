@@ -1,0 +1,37 @@
+"""The ``Store`` protocol every results store implements, and JSON documents in a store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A flat namespace of small documents: results, reports, caches and alert records."""
+
+    def read_bytes(self, path: str) -> bytes | None:
+        """The document at ``path``, or None if there is none."""
+        ...
+
+    def write_bytes(self, path: str, data: bytes, *, content_type: str = "application/octet-stream") -> None:
+        """Replace the document at ``path`` atomically."""
+        ...
+
+    def list(self, prefix: str) -> list[str]:
+        """Paths under ``prefix``, sorted."""
+        ...
+
+    def location(self, path: str) -> str:
+        """Where a person finds the document: a file path or a URL."""
+        ...
+
+
+def write_json(store: Store, path: str, document: Mapping[str, Any]) -> None:
+    store.write_bytes(path, json.dumps(document, indent=2, allow_nan=False).encode(), content_type="application/json")
+
+
+def read_json(store: Store, path: str) -> dict[str, Any] | None:
+    data = store.read_bytes(path)
+    return json.loads(data) if data is not None else None

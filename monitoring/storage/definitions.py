@@ -1,0 +1,170 @@
+"""Monitor definitions stored as YAML blobs in the ``monitors`` container."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from monitoring.definition.loader import load_text
+from monitoring.errors import DefinitionError, MonitoringError
+from monitoring.storage.blob import MONITORS, _with_container, container_client
+
+if TYPE_CHECKING:
+    from azure.storage.blob import ContainerClient
+
+    from monitoring.definition.loader import LoadedMonitor
+DEFINITION_SUFFIXES = (".yaml", ".yml")
+
+
+# --------------------------------------------------------------------------------------------------
+# Monitor definitions
+
+
+class DefinitionNotFound(MonitoringError):
+    """No definition of that monitor is in the ``monitors`` container."""
+
+
+@dataclass(frozen=True)
+class StoredDefinition:
+    """One blob of the ``monitors`` container: the monitor it defines, or why it defines none."""
+
+    blob: str
+    etag: str
+    last_modified: datetime | None
+    monitor: LoadedMonitor | None = None
+    error: DefinitionError | None = None
+
+    @property
+    def name(self) -> str:
+        """The monitor's name: from the YAML when valid, else the blob's name without its suffix."""
+        if self.monitor is not None:
+            return self.monitor.schedule.name
+        return blob_stem(self.blob)
+
+
+def blob_stem(blob: str) -> str:
+    name = blob.rsplit("/", 1)[-1]
+    for suffix in DEFINITION_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+class DefinitionStore:
+    """Monitor definitions in the ``monitors`` container, one ``<name>.yaml`` per monitor.
+
+    Definitions are parsed once per blob version: ``load_all`` lists the container (names and ETags
+    only) and downloads and validates just the blobs whose ETag changed since the last call, so the
+    scheduler's five-minute tick costs one list request when nothing changed.
+    """
+
+    def __init__(self, container: ContainerClient) -> None:
+        self.container = container
+        self._cache: dict[str, StoredDefinition] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"DefinitionStore(container={self.container.container_name!r})"
+
+    def _blobs(self) -> list[tuple[str, str, datetime | None]]:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return [(p.name, p.etag, p.last_modified) for p in self.container.list_blobs()
+                    if p.name.lower().endswith(DEFINITION_SUFFIXES)]
+        except ResourceNotFoundError:  # no `monitors` container yet: no monitors
+            return []
+
+    def _parse(self, blob: str, etag: str, last_modified: datetime | None) -> StoredDefinition | None:
+        """The definition in a blob, or None if the blob was deleted since it was listed."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+
+        source = f"{self.container.container_name}/{blob}"
+        try:
+            text = self.container.download_blob(blob).readall().decode("utf-8", errors="replace")
+        except ResourceNotFoundError:
+            return None
+        try:
+            return StoredDefinition(blob, etag, last_modified, monitor=load_text(text, source))
+        except DefinitionError as exc:
+            return StoredDefinition(blob, etag, last_modified, error=exc)
+
+    def load_all(self) -> list[StoredDefinition]:
+        """Every definition, valid or not, sorted by blob name; a second blob claiming a monitor name
+        that an earlier blob already uses becomes an error (one name, one schedule)."""
+        listed = self._blobs()
+        with self._lock:
+            cache = dict(self._cache)
+        out: list[StoredDefinition] = []
+        for blob, etag, modified in sorted(listed):
+            cached = cache.get(blob)
+            entry = cached if cached is not None and cached.etag == etag else self._parse(blob, etag, modified)
+            if entry is not None:
+                out.append(entry)
+        with self._lock:
+            self._cache = {d.blob: d for d in out}
+        return _reject_duplicates(out)
+
+    def get(self, name: str) -> StoredDefinition:
+        """The stored definition of monitor ``name`` (valid or not)."""
+        for entry in self.load_all():
+            if entry.name == name:
+                return entry
+        raise DefinitionNotFound(
+            f"monitor `{name}` has no definition in the `{self.container.container_name}` container; "
+            "upload it with `python -m monitoring apply FILE`"
+        )
+
+    def load(self, name: str) -> LoadedMonitor:
+        """The valid definition of monitor ``name``; its validation error if it is invalid."""
+        entry = self.get(name)
+        if entry.error is not None:
+            raise entry.error
+        assert entry.monitor is not None
+        return entry.monitor
+
+    def put(self, loaded: LoadedMonitor, text: str) -> StoredDefinition:
+        """Upload a validated definition as ``<name>.yaml`` (replacing that monitor's earlier one)."""
+        from azure.storage.blob import ContentSettings
+
+        name = loaded.schedule.name
+        blob = f"{name}.yaml"
+        for entry in self.load_all():
+            if entry.monitor is not None and entry.name == name and entry.blob != blob:
+                raise MonitoringError(
+                    f"monitor `{name}` is already defined by {self.container.container_name}/{entry.blob}; "
+                    "delete that blob or rename the monitor"
+                )
+        client = _with_container(self.container, lambda: self.container.upload_blob(
+            blob, text.encode("utf-8"), overwrite=True, metadata={"version": loaded.version},
+            content_settings=ContentSettings(content_type="application/yaml"),
+        ))
+        props = client.get_blob_properties()
+        stored = StoredDefinition(blob, props.etag, props.last_modified, monitor=loaded)
+        with self._lock:
+            self._cache[blob] = stored
+        return stored
+
+
+def _reject_duplicates(entries: list[StoredDefinition]) -> list[StoredDefinition]:
+    owners: dict[str, str] = {}
+    out = []
+    for entry in entries:
+        if entry.monitor is not None and entry.name in owners:
+            entry = StoredDefinition(entry.blob, entry.etag, entry.last_modified, error=DefinitionError(
+                entry.monitor.source, [f"monitor name `{entry.name}` is already defined by {owners[entry.name]}; "
+                         "each monitor needs its own name"]))
+        elif entry.monitor is not None:
+            owners[entry.name] = entry.blob
+        out.append(entry)
+    return out
+
+
+@lru_cache(maxsize=1)
+def definition_store() -> DefinitionStore:
+    """The app's definition store; one per process, so its ETag cache lives across timer ticks."""
+    return DefinitionStore(container_client(MONITORS))
