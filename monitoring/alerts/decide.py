@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from monitoring.definition.model import AlertNotification
+from monitoring.definition import AlertNotification
 from monitoring.storage.base import Store, read_json
 
 BreachKey = tuple[str, str, str]

@@ -31,7 +31,7 @@ from monitoring.alerts.record import (
     save_record,
 )
 from monitoring.alerts.webhooks import payload, post_json, webhook_url
-from monitoring.definition.model import AlertNotification, Webhook
+from monitoring.definition import AlertNotification, Webhook
 from monitoring.errors import AlertDeliveryError, ConfigurationError, MonitoringError, SendError
 from monitoring.settings import setting
 from monitoring.storage.base import Store

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from monitoring.definition.model import MonitorSchedule, UnknownKey, collecting_unknown_keys
+from monitoring.definition.monitor import MonitorSchedule
+from monitoring.definition.strict import UnknownKey, collecting_unknown_keys
 from monitoring.errors import DefinitionError
 from signals.registry import BY_TYPE
 

@@ -31,8 +31,7 @@ from monitoring.schedule.recurrence import fire_times, latest_fire_time
 from monitoring.storage.base import read_json, write_json
 
 if TYPE_CHECKING:
-    from monitoring.definition.loader import LoadedMonitor
-    from monitoring.definition.model import Trigger
+    from monitoring.definition import LoadedMonitor, Trigger
     from monitoring.storage.base import Store
     from monitoring.storage.definitions import DefinitionStore, StoredDefinition
 

@@ -42,7 +42,7 @@ from monitoring.names import as_utc
 if TYPE_CHECKING:
     from azure.storage.blob import BlobProperties, ContainerClient
 
-    from monitoring.definition.loader import LoadedMonitor
+    from monitoring.definition import LoadedMonitor
     from monitoring.dispatch.due import DueRun
     from monitoring.storage.definitions import DefinitionStore
 

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from monitoring.definition.loader import json_schema, load_file
+from monitoring.definition import json_schema, load_file
 from monitoring.errors import DefinitionError, MonitoringError
 from monitoring.interfaces import cli_remote
 from monitoring.names import parse_utc

@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from monitoring.definition.loader import load_file
+from monitoring.definition import load_file
 from monitoring.errors import ConfigurationError
 from monitoring.interfaces.remote import apply_text, list_monitors
 from monitoring.storage.blob import results_store

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from monitoring.data.uris import is_cloud
-from monitoring.definition.loader import LoadedMonitor, load_text
+from monitoring.definition import LoadedMonitor, load_text
 from monitoring.errors import MonitoringError
 from monitoring.names import as_utc, parse_utc, run_prefix
 from monitoring.run.finish import latest_path

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from monitoring.definition.loader import LoadedMonitor
+from monitoring.definition import LoadedMonitor
 from monitoring.names import instance_id
 from monitoring.run.compute import compute_signal
 from monitoring.run.finish import complete_run

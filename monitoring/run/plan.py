@@ -13,8 +13,7 @@ from pydantic import BaseModel, Field
 from monitoring.data.mdc import mdc_uri
 from monitoring.data.refs import DataRef
 from monitoring.data.uris import resolve_path
-from monitoring.definition.loader import LoadedMonitor
-from monitoring.definition.model import MonitoringInput, MonitorSchedule, TopNFeatures
+from monitoring.definition import LoadedMonitor, MonitoringInput, MonitorSchedule, TopNFeatures
 from monitoring.errors import DataError, MonitoringError
 from monitoring.names import run_prefix
 from monitoring.run.importance_cache import cached_importance

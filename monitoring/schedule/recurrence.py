@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from monitoring.names import as_utc
 
 if TYPE_CHECKING:
-    from monitoring.definition.model import CronTrigger, RecurrenceTrigger, Trigger
+    from monitoring.definition import CronTrigger, RecurrenceTrigger, Trigger
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DEFAULT_ANCHOR = datetime(2000, 1, 3)  # a Monday

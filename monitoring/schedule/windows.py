@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from monitoring.names import as_utc, iso_utc, parse_utc
 
 if TYPE_CHECKING:
-    from monitoring.definition.model import DataWindow, Trigger
+    from monitoring.definition import DataWindow, Trigger
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from monitoring.definition.loader import load_text
+from monitoring.definition import load_text
 from monitoring.errors import DefinitionError, MonitoringError
 from monitoring.storage.blob import MONITORS, _with_container, container_client
 
 if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient
 
-    from monitoring.definition.loader import LoadedMonitor
+    from monitoring.definition import LoadedMonitor
 DEFINITION_SUFFIXES = (".yaml", ".yml")
 
 

@@ -16,8 +16,8 @@ from monitoring.interfaces.remote import MAX_DEFINITION_BYTES
 from monitoring.names import instance_id, run_id
 from monitoring.storage import blob
 from monitoring.storage.definitions import definition_store
-from tests.functions.conftest import MONITOR, MONITOR_YAML, FraudData, user_function
-from tests.functions.durable_harness import DurableHarness, FakeDurableExtension
+from tests.conftest import MONITOR, MONITOR_YAML, FraudData, user_function
+from tests.durable_harness import DurableHarness, FakeDurableExtension
 
 pytestmark = pytest.mark.azurite
 

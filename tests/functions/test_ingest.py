@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from functions import ingest as ingest_function
-from monitoring.definition.loader import load_text
+from monitoring.definition import load_text
 from monitoring.dispatch import ingest as ingest_module
 from monitoring.dispatch.ingest import (
     IngestProblem,
@@ -30,8 +30,8 @@ from monitoring.dispatch.ingest import (
 )
 from monitoring.storage import blob
 from monitoring.storage.definitions import definition_store
-from tests.functions.conftest import parquet_bytes, user_function
-from tests.functions.durable_harness import FakeDurableExtension
+from tests.conftest import parquet_bytes, user_function
+from tests.durable_harness import FakeDurableExtension
 
 SCHEMA = {"id": pl.Int64, "amount": pl.Float64, "state": pl.String, "ts": pl.Datetime("us", "UTC")}
 

@@ -18,15 +18,15 @@ import polars as pl
 import pytest
 
 from functions import runs
-from monitoring.definition.loader import load_text
+from monitoring.definition import load_text
 from monitoring.dispatch.due import RunRequest
 from monitoring.names import instance_id, run_id
 from monitoring.run.local import run_local
 from monitoring.storage import blob
 from monitoring.storage.definitions import definition_store
 from monitoring.storage.local import LocalStore
-from tests.functions.conftest import MONITOR, FraudData
-from tests.functions.durable_harness import DurableHarness, NonDeterminismError, OrchestrationResult
+from tests.conftest import MONITOR, FraudData
+from tests.durable_harness import DurableHarness, NonDeterminismError, OrchestrationResult
 
 pytestmark = pytest.mark.azurite
 

@@ -18,14 +18,13 @@ import pytest
 from functions import runs
 from functions import scheduler as scheduler_function
 from functions.starts import start_run
-from monitoring.definition.loader import LoadedMonitor
-from monitoring.definition.model import MonitorSchedule
+from monitoring.definition import LoadedMonitor, MonitorSchedule
 from monitoring.dispatch.due import GRACE, DueRun, arrival_runs, due_fire_times, recent_fire_times
 from monitoring.names import instance_id, parse_instance_id, run_id
 from monitoring.storage import blob
 from monitoring.storage.definitions import definition_store
-from tests.functions.conftest import MONITOR, MONITOR_YAML, FraudData, user_function
-from tests.functions.durable_harness import DurableHarness, FakeDurableExtension
+from tests.conftest import MONITOR, MONITOR_YAML, FraudData, user_function
+from tests.durable_harness import DurableHarness, FakeDurableExtension
 
 
 def _monitor(trigger: dict[str, Any], name: str = "m", production: str = "az://data/sales/") -> LoadedMonitor:

@@ -1,0 +1,149 @@
+"""The whole file: ``MonitorSchedule`` (name, trigger, ``create_monitor``) with target, alerts and signals.
+
+The GA shape is the model; the preview names of the source document (``target_dataset``,
+``baseline_dataset``, list-form ``metric_thresholds``, ``chi_squared_test``...) are normalised to it in
+``before`` validators, so everything after this package sees one shape.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from monitoring.definition.signals import DataDriftSignal, DataQualitySignal, PredictionDriftSignal, Signal
+from monitoring.definition.strict import Strict
+from monitoring.definition.triggers import Trigger
+
+# --------------------------------------------------------------------------------------------------
+# Monitor
+
+
+class Compute(Strict):
+    """Accepted for compatibility and ignored: signals run serverless, not on Spark."""
+
+    instance_type: str | None = None
+    runtime_version: str | float | None = None
+
+
+class MonitoringTarget(Strict):
+    ml_task: Literal["classification", "regression", "question_answering"] | None = None
+    endpoint_deployment_id: str | None = None
+    model_id: str | None = None
+
+    @property
+    def endpoint_and_deployment(self) -> tuple[str, str] | None:
+        if not self.endpoint_deployment_id:
+            return None
+        parts = self.endpoint_deployment_id.removeprefix("azureml:").split(":")
+        return (parts[0], parts[1]) if len(parts) >= 2 else None
+
+    @field_validator("endpoint_deployment_id")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and len(value.removeprefix("azureml:").split(":")) != 2:
+            raise PydanticCustomError(
+                "endpoint", "`{value}` is not of the form azureml:<endpoint>:<deployment>", {"value": value}
+            )
+        return value
+
+
+class Webhook(Strict):
+    """Our extension: a webhook whose URL lives in an app setting, never in the YAML."""
+
+    setting: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    format: Literal["teams", "slack", "json"] = "json"
+
+
+class AlertNotification(Strict):
+    emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(default_factory=list)
+    mode: Literal["every_run", "on_change"] = "every_run"
+    alert_on_failure: bool = True
+    webhooks: list[Webhook] = Field(default_factory=list)
+
+
+def _alert_tag(value: Any) -> str:
+    if isinstance(value, bool):
+        return "<bool>"
+    return "<azmonitoring>" if isinstance(value, str) else "<emails>"
+
+
+class MonitorDefinition(Strict):
+    """``create_monitor`` of an Azure ML monitor schedule."""
+
+    compute: Compute | None = None
+    monitoring_target: MonitoringTarget | None = None
+    monitoring_signals: dict[str, Signal] | None = None
+    alert_notification: Annotated[
+        Union[
+            Annotated[AlertNotification, Tag("<emails>")],
+            Annotated[Literal["azmonitoring"], Tag("<azmonitoring>")],
+            Annotated[bool, Tag("<bool>")],
+        ],
+        Discriminator(_alert_tag),
+    ] | None = None
+
+    @field_validator("monitoring_signals")
+    @classmethod
+    def _signal_names(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        for name in value or {}:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", name):
+                raise PydanticCustomError(
+                    "signal_name", "signal name `{name}` must be 1-100 letters, digits, `_`, `-` or `.`",
+                    {"name": name},
+                )
+        return value
+
+    @property
+    def alerts(self) -> AlertNotification:
+        return self.alert_notification if isinstance(self.alert_notification, AlertNotification) else \
+            AlertNotification()
+
+
+class MonitorSchedule(Strict):
+    """The whole YAML file: a schedule that creates a monitor."""
+
+    schema_: str | None = Field(None, alias="$schema")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+    display_name: str | None = None
+    description: str | None = None
+    tags: dict[str, str] | None = None
+    properties: dict[str, Any] | None = None
+    trigger: Trigger
+    create_monitor: MonitorDefinition
+
+    def signals(self) -> dict[str, Any]:
+        """The signals to run: those in the YAML, or Azure ML's out-of-box set when there are none."""
+        if self.create_monitor.monitoring_signals:
+            return dict(self.create_monitor.monitoring_signals)
+        return {
+            "data-drift-signal": DataDriftSignal(type="data_drift", features="all_features"),
+            "prediction-drift-signal": PredictionDriftSignal(type="prediction_drift"),
+            "data-quality-signal": DataQualitySignal(type="data_quality", features="all_features"),
+        }
+
+    def notes(self) -> list[str]:
+        """Things that validate but behave differently from Azure ML; shown by ``validate``."""
+        out: list[str] = []
+        if self.create_monitor.compute is not None:
+            out.append("`create_monitor.compute` is ignored: signals run in Azure Functions, not on Spark.")
+        if self.create_monitor.alert_notification == "azmonitoring":
+            out.append("`alert_notification: azmonitoring` is not supported; results go to the results "
+                       "store and emails go to ALERT_DEFAULT_RECIPIENTS.")
+        for name, sig in self.signals().items():
+            for side in ("production_data", "reference_data"):
+                data = getattr(sig, side)
+                if data is not None and data.pre_processing_component:
+                    out.append(f"signal `{name}`: `{side}.pre_processing_component` is ignored; data is read "
+                               "as parquet, JSONL or CSV directly.")
+                if data is not None and data.input_data is not None and data.input_data.asset:
+                    out.append(f"signal `{name}`: `{data.input_data.path}` must be mapped to a data URI in "
+                               "assets.yaml (setting ASSET_MAP) before a run.")
+        return out

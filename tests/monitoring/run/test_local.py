@@ -1,0 +1,144 @@
+"""The embedded default end to end: demo data, a monitor YAML, the CLI and its exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from rich.console import Console
+from scipy import stats
+
+from examples.generate_fraud_data import DRIFTED_FEATURES, STABLE_FEATURES
+from monitoring.definition import load_file
+from monitoring.interfaces.cli import EXIT_BREACH, EXIT_INVALID, EXIT_OK, main
+from monitoring.run.local import run_local
+from monitoring.storage.local import LocalStore
+from tests.monitoring.conftest import EXAMPLE
+
+FIRE = datetime(2026, 3, 10, 3, 15, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo(demo_folder: Callable[..., Path]) -> Path:
+    return demo_folder(end=FIRE, rows_per_day=1500, training_rows=20_000)
+
+
+def _console() -> Console:
+    return Console(record=True, width=200, force_terminal=False, file=io.StringIO())
+
+
+def test_demo_monitor_flags_exactly_the_drifted_features(demo: Path, tmp_path: Path) -> None:
+    _plan, run = run_local(load_file(demo / "monitor.yaml"), FIRE, LocalStore(tmp_path))
+    drift = run["signals"]["data-drift"]
+    assert drift["status"] == "completed"
+    breached = {f for f, fr in drift["features"].items() if fr["breached"]}
+    assert breached == set(DRIFTED_FEATURES)
+    assert set(STABLE_FEATURES) <= set(drift["features"])
+    assert not {"transaction_id", "timestamp", "is_fraud", "fraud_score", "predicted_fraud"} & set(drift["features"])
+    assert drift["production_window"] == {"start": "2026-03-03T03:15:00Z", "end": "2026-03-10T03:15:00Z"}
+    prediction = run["signals"]["prediction-drift"]
+    assert set(prediction["features"]) == {"predicted_fraud", "fraud_score"}
+    assert prediction["features"]["fraud_score"]["breached"]
+    assert run["breached"] is True
+    assert run["status"] == "completed"
+
+
+def test_stored_metric_equals_an_independent_computation_on_the_window(demo: Path, tmp_path: Path) -> None:
+    _, run = run_local(load_file(demo / "monitor.yaml"), FIRE, LocalStore(tmp_path))
+    files = sorted((demo / "data" / "production").rglob("*.parquet"))
+    prod = pl.concat([pl.read_parquet(f) for f in files]).filter(
+        (pl.col("timestamp") >= datetime(2026, 3, 3, 3, 15, tzinfo=UTC)) & (pl.col("timestamp") < FIRE))
+    ref = pl.read_parquet(demo / "data" / "training" / "training.parquet")
+    a, b = ref["amount"].to_numpy(), prod["amount"].to_numpy()
+    stored = run["signals"]["data-drift"]["features"]["amount"]["metrics"]
+    assert stored["normalized_wasserstein_distance"]["value"] == pytest.approx(
+        stats.wasserstein_distance(a, b) / np.std(a, ddof=1), rel=1e-9)
+    assert stored["two_sample_kolmogorov_smirnov_test"]["value"] == pytest.approx(
+        stats.ks_2samp(a, b).pvalue, abs=1e-12)
+    d_ref, d_prod = ref["distance_from_home"].drop_nulls(), prod["distance_from_home"].drop_nulls()
+    dist = run["signals"]["data-drift"]["features"]["distance_from_home"]
+    assert dist["row_counts"] == {"reference": d_ref.len(), "production": d_prod.len()}
+    signal_doc = json.loads((tmp_path / "fraud-detection-demo" / "20260310T0315Z" / "signals" / "data-drift.json")
+                            .read_text())
+    hist = signal_doc["features"]["amount"]["histogram"]
+    assert sum(hist["production"]) == len(b)
+    assert hist["production"] == np.histogram(b, np.asarray(hist["edges"]))[0].tolist()
+
+
+def test_cli_run_exit_codes_and_outputs(demo: Path, tmp_path: Path) -> None:
+    console = _console()
+    code = main(["run", str(demo / "monitor.yaml"), "--at", "2026-03-10T09:00Z", "--out", str(tmp_path)],
+                console=console)
+    assert code == EXIT_BREACH
+    text = console.export_text()
+    assert "BREACH" in text
+    assert "amount" in text
+    assert (tmp_path / "fraud-detection-demo" / "20260310T0315Z" / "run.json").exists()
+    assert (tmp_path / "fraud-detection-demo" / "history.parquet").exists()
+    quiet = (demo / "monitor.yaml").read_text().replace("normalized_wasserstein_distance: 0.1",
+                                                        "normalized_wasserstein_distance: 100")
+    quiet = quiet.replace("jensen_shannon_distance: 0.1", "jensen_shannon_distance: 1")
+    quiet = quiet.replace("population_stability_index: 0.2", "population_stability_index: 100")
+    (demo / "quiet.yaml").write_text(quiet)
+    assert main(["run", str(demo / "quiet.yaml"), "--at", "2026-03-10T09:00Z", "--out", str(tmp_path)],
+                console=_console()) == EXIT_OK
+
+
+def test_a_window_with_no_rows_skips_the_signal_with_the_reason(demo: Path, tmp_path: Path) -> None:
+    console = _console()
+    code = main(["run", str(demo / "monitor.yaml"), "--at", "2030-01-01T09:00Z", "--out", str(tmp_path)],
+                console=console)
+    run = json.loads((tmp_path / "fraud-detection-demo" / "20300101T0315Z" / "run.json").read_text())
+    assert run["signals"]["data-drift"]["status"] == "skipped"
+    assert "has no rows" in run["signals"]["data-drift"]["error"]
+    assert run["status"] == "completed"
+    assert code == EXIT_OK
+
+
+def test_a_failing_signal_does_not_sink_the_others(demo: Path, tmp_path: Path) -> None:
+    text = (demo / "monitor.yaml").read_text().replace("path: data/training/\n          type: uri_folder\n"
+                                                       "        data_context: model_outputs",
+                                                       "path: data/missing/\n          type: uri_folder\n"
+                                                       "        data_context: model_outputs", 1)
+    text = text.replace("      reference_data:\n        input_data:\n          path: data/training/\n"
+                        "          type: uri_folder\n        data_context: training\n      alert_enabled",
+                        "      reference_data:\n        input_data:\n          path: data/missing/\n"
+                        "          type: uri_folder\n        data_context: training\n      alert_enabled")
+    (demo / "broken.yaml").write_text(text)
+    code = main(["run", str(demo / "broken.yaml"), "--at", "2026-03-10T09:00Z", "--out", str(tmp_path)],
+                console=_console())
+    run = json.loads((tmp_path / "fraud-detection-demo" / "20260310T0315Z" / "run.json").read_text())
+    assert run["signals"]["prediction-drift"]["status"] == "failed"
+    assert "does not exist" in run["signals"]["prediction-drift"]["error"]
+    assert run["signals"]["data-drift"]["status"] == "completed"
+    assert run["status"] == "partial"
+    assert code == EXIT_INVALID
+
+
+def test_validate_schema_and_invalid_definitions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    console = _console()
+    assert main(["validate", str(EXAMPLE)], console=console) == EXIT_OK
+    assert "valid" in console.export_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE.read_text().replace("frequency: day", "frequncy: day"))
+    console = _console()
+    assert main(["validate", str(bad)], console=console) == EXIT_INVALID
+    assert "did you mean `frequency`?" in console.export_text()
+    assert main(["run", str(bad)], console=_console()) == EXIT_INVALID
+    assert main(["schema"], console=_console()) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["title"].startswith("Serverless model monitor")
+
+
+def test_demo_command_writes_data_results_and_summary(tmp_path: Path) -> None:
+    console = _console()
+    assert main(["demo", "--out", str(tmp_path / "demo")], console=console) == EXIT_OK
+    text = console.export_text()
+    assert "BREACH" in text
+    runs = list((tmp_path / "demo" / "results" / "fraud-detection-demo").glob("*/run.json"))
+    assert len(runs) == 1
