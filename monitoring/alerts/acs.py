@@ -27,6 +27,7 @@ from urllib.parse import quote, urlparse
 from monitoring.alerts.record import operation_id
 from monitoring.errors import ConfigurationError, SendError
 from monitoring.settings import setting
+from monitoring.text import one_line
 
 if TYPE_CHECKING:
     from azure.communication.email import EmailClient
@@ -154,7 +155,7 @@ def _error_text(exc: Exception) -> str:
         except Exception:  # noqa: BLE001 - any unreadable body falls back to the exception text
             pass
     message = getattr(exc, "message", None) or str(exc)
-    return message.splitlines()[0] if message else type(exc).__name__
+    return one_line(message, default=type(exc).__name__)
 
 
 class AcsEmailSender:

@@ -7,16 +7,15 @@ activity, in the local runner and on a retry: a run's alert never depends on whe
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from monitoring.definition import AlertNotification
+from monitoring.names import is_run_id
 from monitoring.storage.base import Store, read_json
 
 BreachKey = tuple[str, str, str]
-_RUN_JSON = re.compile(r"^(?P<run_id>\d{8}T\d{4}Z)/run\.json$")
 
 
 @dataclass(frozen=True)
@@ -126,9 +125,9 @@ def previous_run(store: Store, monitor: str, run_id: str) -> dict[str, Any] | No
     prefix = f"{monitor}/"
     earlier = []
     for path in store.list(prefix):
-        match = _RUN_JSON.match(path[len(prefix):])
-        if match and match["run_id"] < run_id:
-            earlier.append(match["run_id"])
+        candidate, _, name = path[len(prefix):].partition("/")
+        if name == "run.json" and is_run_id(candidate) and candidate < run_id:
+            earlier.append(candidate)
     for candidate in sorted(earlier, reverse=True):
         document = read_json(store, f"{monitor}/{candidate}/run.json")
         if document is not None:

@@ -33,14 +33,13 @@ from monitoring.alerts.record import (
 from monitoring.alerts.webhooks import payload, post_json, webhook_url
 from monitoring.definition import AlertNotification, Webhook
 from monitoring.errors import AlertDeliveryError, ConfigurationError, MonitoringError, SendError
+from monitoring.names import is_monitor_name, is_run_id
 from monitoring.settings import setting
 from monitoring.storage.base import Store
 
 log = logging.getLogger(__name__)
 
 EMAIL = "email"
-_MONITOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
-_RUN_ID = re.compile(r"^\d{8}T\d{4}Z$")
 _ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 
@@ -58,7 +57,7 @@ def _check_run(run: Mapping[str, Any]) -> tuple[str, str]:
     if missing:
         raise MonitoringError(f"run.json lacks {', '.join(missing)}; pass the document finalize_run returned")
     monitor, run_id = str(run["monitor"]), str(run["run_id"])
-    if not _MONITOR.match(monitor) or not _RUN_ID.match(run_id):
+    if not is_monitor_name(monitor) or not is_run_id(run_id):
         raise MonitoringError(f"run.json names monitor `{monitor}` and run `{run_id}`; expected a monitor name "
                               "and a %Y%m%dT%H%MZ run id")
     return monitor, run_id

@@ -17,6 +17,7 @@ from monitoring.data.uris import is_cloud, split_cloud
 from monitoring.errors import DataError
 from monitoring.schedule.windows import Window
 from monitoring.storage.blob import container_client
+from monitoring.text import one_line
 
 _DATE_PATH = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/(\d{2}))?(?:/|$)")
 _HIVE_DATE = re.compile(r"(?:^|/)date=(\d{4})-(\d{2})-(\d{2})(?:/hour=(\d{2}))?(?:/|$)")
@@ -140,7 +141,7 @@ def read_window(uri: str, window: Window, *, timestamp_column: str | None = None
     except (ConnectionError, TimeoutError):
         raise  # transient: the caller's retries decide, it is not a property of the data
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, OSError) as exc:
-        raise DataError(f"cannot read {uri}: {str(exc).splitlines()[0]}") from exc
+        raise DataError(f"cannot read {uri}: {one_line(str(exc))}") from exc
     return WindowData(collected, len(files), window)
 
 

@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 from monitoring.definition.signals import DataDriftSignal, DataQualitySignal, PredictionDriftSignal, Signal
 from monitoring.definition.strict import Strict
 from monitoring.definition.triggers import Trigger
+from monitoring.names import MONITOR_NAME
 
 # --------------------------------------------------------------------------------------------------
 # Monitor
@@ -111,7 +112,7 @@ class MonitorSchedule(Strict):
     """The whole YAML file: a schedule that creates a monitor."""
 
     schema_: str | None = Field(None, alias="$schema")
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+    name: str = Field(pattern=MONITOR_NAME)
     display_name: str | None = None
     description: str | None = None
     tags: dict[str, str] | None = None

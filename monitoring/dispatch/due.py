@@ -18,7 +18,6 @@ arrived batch of data starts.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from monitoring.data.uris import is_cloud, split_cloud
 from monitoring.names import MONITOR_NAME, as_utc, instance_id, iso_utc, safe_path
 from monitoring.schedule.recurrence import fire_times, latest_fire_time
 from monitoring.storage.base import read_json, write_json
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 #: How old the latest fire time may be and still count as on time (the timer runs every 5 minutes).
 GRACE = timedelta(minutes=15)
 RunReason = Literal["scheduled", "catch_up", "arrival", "manual"]
-_CLOUD = re.compile(r"^(?:az|azure|abfs|abfss)://(?P<container>[^/@]+)(?:@[^/]*)?/(?P<prefix>.*)$", re.IGNORECASE)
 _PERIOD = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1),
            "week": timedelta(days=7), "month": timedelta(days=31)}
 
@@ -133,9 +132,10 @@ def _reads_dataset(loaded: LoadedMonitor, container: str, dataset: str) -> bool:
     for signal in loaded.schedule.signals().values():
         spec = signal.production_data
         path = spec.input_data.path if spec is not None and spec.input_data is not None else None
-        match = _CLOUD.match(path or "")
-        if match and match["container"] == container and match["prefix"].split("/", 1)[0] == dataset:
-            return True
+        if path and is_cloud(path):
+            path_container, prefix = split_cloud(path)
+            if path_container == container and prefix.split("/", 1)[0] == dataset:
+                return True
     return False
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import logging
 import re
@@ -33,11 +32,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from monitoring.data.formats import SUPPORTED_SUFFIXES, scan_files
+from monitoring.data.formats import SUPPORTED_SUFFIXES, SUPPORTED_TEXT, format_of, read_bytes, scan_files
 from monitoring.data.uris import is_cloud, split_cloud
 from monitoring.dispatch.due import arrival_runs
 from monitoring.errors import MonitoringError
-from monitoring.names import as_utc
+from monitoring.names import as_utc, is_safe_part
+from monitoring.text import one_line
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobProperties, ContainerClient
@@ -50,8 +50,6 @@ log = logging.getLogger(__name__)
 
 #: Uploads larger than this are quarantined (copied in chunks, never loaded): put big files straight into data/.
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
-_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]{0,254}$")
-_KINDS = {".parquet": "parquet", ".jsonl": "JSONL", ".ndjson": "JSONL", ".json": "JSONL", ".csv": "CSV"}
 
 Status = Literal["ingested", "quarantined", "duplicate", "missing", "superseded"]
 
@@ -90,7 +88,7 @@ def split_name(name: str) -> tuple[str, str]:
     parts = name.split("/")
     if len(parts) < 2:
         raise IngestProblem(f"`{name}` is not in a dataset folder: upload to incoming/<dataset>/<file>")
-    bad = [p for p in parts if not _PART.match(p)]
+    bad = [p for p in parts if not is_safe_part(p)]
     if bad:
         raise IngestProblem(f"`{bad[0]}` in `{name}` is not a plain name: use letters, digits, `_`, `-`, `.` or `=`")
     return parts[0], "_".join(parts[1:])
@@ -98,23 +96,16 @@ def split_name(name: str) -> tuple[str, str]:
 
 def read_upload(name: str, content: bytes) -> pl.DataFrame:
     """The upload as a frame, read the way ``monitoring.data`` reads the dataset later."""
-    suffix = PurePosixPath(name).suffix.lower()
-    if suffix not in _KINDS:
-        raise IngestProblem(f"`{suffix or name}` files are not supported: upload parquet, JSONL (.jsonl, .ndjson, "
-                            ".json) or CSV")
-    kind = _KINDS[suffix]
+    kind = format_of(name)
+    if kind is None:
+        suffix = PurePosixPath(name).suffix.lower()
+        raise IngestProblem(f"`{suffix or name}` files are not supported: upload {SUPPORTED_TEXT}")
     if not content.strip():
         raise IngestProblem(f"the {kind} file is empty")
     try:
-        if kind == "parquet":
-            frame = pl.read_parquet(io.BytesIO(content))
-        elif kind == "JSONL":
-            frame = pl.read_ndjson(io.BytesIO(content), infer_schema_length=10_000)
-        else:
-            frame = pl.read_csv(io.BytesIO(content), try_parse_dates=True, infer_schema_length=10_000)
+        frame = read_bytes(content, kind)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise IngestProblem(f"not a readable {kind} file: {first}") from None
+        raise IngestProblem(f"not a readable {kind} file: {one_line(str(exc), default=type(exc).__name__)}") from None
     if frame.width == 0 or frame.height == 0:
         raise IngestProblem(f"the {kind} file has no rows")
     return frame
@@ -251,7 +242,7 @@ def latest_schema(data: ContainerClient, dataset: str) -> pl.Schema | None:
         return scan_files([f"az://{data.container_name}/{latest}"]).collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
         log.warning("cannot read the schema of %s/%s (%s); the upload is not compared with it",
-                    data.container_name, latest, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                    data.container_name, latest, one_line(str(exc), default=type(exc).__name__))
         return None
 
 

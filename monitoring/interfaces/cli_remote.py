@@ -23,6 +23,7 @@ from monitoring.errors import ConfigurationError
 from monitoring.interfaces.remote import apply_text, list_monitors
 from monitoring.storage.blob import results_store
 from monitoring.storage.definitions import definition_store
+from monitoring.text import one_line
 
 #: Same meaning as in ``monitoring.cli`` (imported lazily there to avoid an import cycle).
 _EXIT_OK, _EXIT_INVALID = 0, 2
@@ -37,10 +38,10 @@ def _storage_errors() -> Iterator[None]:
     try:
         yield
     except ClientAuthenticationError as exc:
-        raise ConfigurationError(f"cannot sign in to Blob Storage ({str(exc).splitlines()[0]}); run `az login`, or "
+        raise ConfigurationError(f"cannot sign in to Blob Storage ({one_line(str(exc))}); run `az login`, or "
                                  "set STORAGE_CONNECTION_STRING for Azurite") from None
     except AzureError as exc:
-        raise ConfigurationError(f"Blob Storage refused the request: {str(exc).splitlines()[0]} (your identity needs "
+        raise ConfigurationError(f"Blob Storage refused the request: {one_line(str(exc))} (your identity needs "
                                  "Storage Blob Data Contributor on the data account)") from None
 
 

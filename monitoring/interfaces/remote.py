@@ -6,15 +6,14 @@ plain dicts so that the HTTP layer only serialises and the CLI only prints.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from monitoring.data.uris import is_cloud
 from monitoring.definition import LoadedMonitor, load_text
 from monitoring.errors import MonitoringError
-from monitoring.names import as_utc, parse_utc, run_prefix
+from monitoring.names import MONITOR_NAME_RULE, as_utc, is_monitor_name, is_run_id, parse_run_id, parse_utc, run_prefix
 from monitoring.run.finish import latest_path
 from monitoring.schedule.recurrence import latest_fire_time
 from monitoring.storage.base import read_json
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
 
 #: Largest definition accepted over HTTP; real ones are a few kilobytes.
 MAX_DEFINITION_BYTES = 256 * 1024
-_RUN_ID = re.compile(r"^\d{8}T\d{4}Z$")
-_MONITOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 
 
 class RequestError(MonitoringError):
@@ -144,17 +141,17 @@ def _safe_read(store: Store, path: str) -> dict[str, Any] | None:
 
 
 def check_monitor_name(name: str) -> str:
-    if not _MONITOR.match(name or ""):
-        raise RequestError(f"`{name}` is not a monitor name (1-100 letters, digits, `_` or `-`)")
+    if not is_monitor_name(name):
+        raise RequestError(f"`{name}` is not a monitor name ({MONITOR_NAME_RULE})")
     return name
 
 
 def check_run_id(value: str) -> datetime:
     """The fire time a run ID (``%Y%m%dT%H%MZ``) stands for."""
-    if not _RUN_ID.match(value or ""):
+    if not is_run_id(value):
         raise RequestError(f"`{value}` is not a run ID; run IDs are fire times like 20260131T0315Z")
     try:
-        return datetime.strptime(value, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+        return parse_run_id(value)
     except ValueError:
         raise RequestError(f"`{value}` is not a valid time") from None
 

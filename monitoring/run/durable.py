@@ -31,6 +31,7 @@ from monitoring.run.finish import complete_run
 from monitoring.run.plan import RunPlan, SignalPlan, plan_run
 from monitoring.settings import setting
 from monitoring.storage.base import write_json
+from monitoring.text import one_line
 from signals.registry import signal_info
 from signals.results import SignalResult
 
@@ -93,7 +94,7 @@ class BatchOutcome(_Message):
     @classmethod
     def activity_failed(cls, ref: BatchRef, reason: str, *, attempts: int) -> BatchOutcome:
         """The outcome of a batch whose activity raised on every attempt."""
-        first_line = next((line.strip() for line in reason.splitlines() if line.strip()), "unknown error")
+        first_line = one_line(reason, default="unknown error")
         where = f"features batch {ref.batch + 1} of {ref.batches}: " if ref.batches > 1 else ""
         return cls(signal=ref.signal, batch=ref.batch, status="failed",
                    error=f"{where}compute_signal failed after {attempts} attempts: {first_line[:500]}")
