@@ -72,5 +72,6 @@ def test_extension_bundle_supports_orchestration_versioning() -> None:
     assert bundle.get("id") == "Microsoft.Azure.Functions.ExtensionBundle"
     match = re.match(r"^\[\s*([^,\s]+)\s*,\s*([^)\]\s]+)\s*\)$", str(bundle.get("version")))
     assert match, f"extensionBundle.version {bundle.get('version')!r} is not a range like [4.26.0, 5.0.0)"
+    assert re.fullmatch(r"\d+(\.\d+)*", match[1]), f"the bundle range must start at a version, not {match[1]!r}"
     assert Version(match[1]) >= Version("4.26.0"), f"the bundle range starts at {match[1]}"
     assert Version(match[2]) <= Version("5.0.0")
