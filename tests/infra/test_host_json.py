@@ -63,15 +63,17 @@ def test_orchestrations_are_versioned() -> None:
 
 
 def test_extension_bundle_supports_orchestration_versioning() -> None:
-    """The extension bundle range starts at 4.26.0 or later.
+    """The extension bundle range admits 4.26.0 or later, and nothing older than 4.x.
 
     "Orchestration versioning in Durable Functions", prerequisites: non-.NET apps need extension
-    bundle 4.26.0 or later.
+    bundle 4.26.0 or later. The host loads the newest bundle within the range ("Azure Functions
+    extension bundles"), so `[4.*, 5.0.0)` gets a 4.x at or above 4.26.0.
     """
     bundle = _host().get("extensionBundle", {})
     assert bundle.get("id") == "Microsoft.Azure.Functions.ExtensionBundle"
     match = re.match(r"^\[\s*([^,\s]+)\s*,\s*([^)\]\s]+)\s*\)$", str(bundle.get("version")))
-    assert match, f"extensionBundle.version {bundle.get('version')!r} is not a range like [4.26.0, 5.0.0)"
-    assert re.fullmatch(r"\d+(\.\d+)*", match[1]), f"the bundle range must start at a version, not {match[1]!r}"
-    assert Version(match[1]) >= Version("4.26.0"), f"the bundle range starts at {match[1]}"
-    assert Version(match[2]) <= Version("5.0.0")
+    assert match, f"extensionBundle.version {bundle.get('version')!r} is not a range like [4.*, 5.0.0)"
+    lower, upper = match[1].removesuffix(".*"), Version(match[2])
+    assert re.fullmatch(r"\d+(\.\d+)*", lower), f"the bundle range must start at a version, not {match[1]!r}"
+    assert Version(lower) >= Version("4"), f"the bundle range starts at {match[1]}, before 4.x"
+    assert upper > Version("4.26.0"), f"the bundle range ends at {upper}, before 4.26.0"
