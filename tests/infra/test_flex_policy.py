@@ -142,7 +142,7 @@ def test_terraform_updates_the_publishing_credential_policies_instead_of_creatin
         for _, rtype, _, body in resources
         if rtype == "azapi_update_resource" and str(body.get("type", "")).split("@")[0] == POLICY
     }
-    assert set(updated) == {"scm", "ftp"}, f"expected updates of the scm and ftp policies, got {sorted(updated)}"
+    assert set(updated) == {"scm", "ftp"}, f"expected scm and ftp updates, got {sorted(map(str, updated))}"
     for name, body in updated.items():
         assert body.get("body", {}).get("properties", {}).get("allow") is False, f"{name}: allow must be false"
         assert "azapi_resource.function_app.id" in str(body.get("parent_id")), f"{name}: parent must be the app"

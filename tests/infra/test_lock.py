@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 LOCK = REPO / "requirements.lock"
 CONSTRAINT_LINE = "-c requirements.lock"
 # The deployed platform: functionAppConfig.runtime python 3.11 on Flex Consumption (Linux, x86_64).
-DEPLOYED = {
-    **default_environment(),
+DEPLOYED: dict[str, str] = {
+    **{key: str(value) for key, value in default_environment().items()},
     "python_version": "3.11",
     "python_full_version": "3.11.0",
     "sys_platform": "linux",
