@@ -35,10 +35,10 @@ param principalType string = 'User'
 ])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound of instances the function app scales out to.')
-@minValue(1)
+@description('Upper bound of instances the function app scales out to (per scale group): Flex Consumption allows 40 to 1000, default 100.')
+@minValue(40)
 @maxValue(1000)
-param maximumInstanceCount int = 40
+param maximumInstanceCount int = 100
 
 @description('Always-ready instances of the durable group, so scheduled runs start without a cold start.')
 @minValue(0)

@@ -59,10 +59,10 @@ param acsSenderAddress string
 ])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound of instances the app scales out to.')
-@minValue(1)
+@description('Upper bound of instances the app scales out to (per scale group): Flex Consumption allows 40 to 1000, default 100.')
+@minValue(40)
 @maxValue(1000)
-param maximumInstanceCount int = 40
+param maximumInstanceCount int = 100
 
 @description('Always-ready instances of the durable group (orchestrators, activities and entities).')
 @minValue(0)
@@ -191,6 +191,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   // checkov:skip=CKV_AZURE_17:Client certificates would reject Event Grid deliveries to the blob extension webhook.
   // checkov:skip=CKV_AZURE_222:Event Grid delivers BlobCreated events to the public webhook; there is no VNet integration.
   // checkov:skip=CKV_AZURE_212:Flex Consumption scales instances itself; the durable group keeps always-ready instances (durableAlwaysReady).
+  // checkov:skip=CKV_AZURE_78:Flex Consumption rejects siteConfig.ftpsState (deprecations table, ARM error 51021); the ftp basicPublishingCredentialsPolicies below disables FTP.
   // checkov:skip=CKV_AZURE_213:A health check needs an anonymous HTTP route; every HTTP function here requires a function key, and failures surface in Application Insights.
   name: name
   location: location
@@ -209,11 +210,13 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     clientCertEnabled: false
     publicNetworkAccess: 'Enabled'
+    // No ftpsState (nor any other property of the "Flex Consumption plan deprecations" table in the
+    // Functions app settings reference): ARM rejects it on Flex sites (error 51021). FTP stays off
+    // through the ftp basicPublishingCredentialsPolicies below.
     siteConfig: {
       appSettings: appSettings
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       remoteDebuggingEnabled: false
     }

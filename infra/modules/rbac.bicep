@@ -84,21 +84,24 @@ resource hostTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 }
 
-// Data account, blobs: the app reads monitors and data, moves uploads out of incoming into data or
-// quarantine, and writes results. Contributor (not Owner): the account has no hierarchical
-// namespace, so Owner would only add POSIX ACL and ownership management, which nothing here uses.
-resource dataBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(dataStorage.id, appPrincipalId, roles.storageBlobDataContributor)
+// Data account, blobs: the blob trigger (ingest_blob, source EventGrid, connection DataStorage)
+// needs Storage Blob Data Owner on the account of its connection, as the Blob storage bindings'
+// identity-based connection roles table says for a trigger (and the official
+// functions-quickstart-python-azd-eventgrid-blob sample assigns); the app also reads monitors and
+// data, moves uploads out of incoming into data or quarantine, and writes results.
+resource dataBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(dataStorage.id, appPrincipalId, roles.storageBlobDataOwner)
   scope: dataStorage
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
 }
 
-// Data account, queues: the blob trigger (connection DataStorage) writes uploads that failed every
-// retry to its poison queue webjobs-blobtrigger-poison on this account.
+// Data account, queues: the same table names Storage Queue Data Contributor with Owner for a blob
+// trigger: it writes uploads that failed every retry to its poison queue webjobs-blobtrigger-poison
+// on the account of its connection.
 resource dataQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(dataStorage.id, appPrincipalId, roles.storageQueueDataContributor)
   scope: dataStorage

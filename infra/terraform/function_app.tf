@@ -69,11 +69,13 @@ resource "azapi_resource" "function_app" {
       httpsOnly           = true
       clientCertEnabled   = false
       publicNetworkAccess = "Enabled"
+      # No ftpsState (nor any other property of the "Flex Consumption plan deprecations" table in the
+      # Functions app settings reference): ARM rejects it on Flex sites (error 51021). FTP stays off
+      # through the ftp basicPublishingCredentialsPolicies below.
       siteConfig = {
         appSettings            = [for name, value in local.app_settings : { name = name, value = value }]
         minTlsVersion          = "1.2"
         scmMinTlsVersion       = "1.2"
-        ftpsState              = "Disabled"
         http20Enabled          = true
         remoteDebuggingEnabled = false
       }
@@ -114,15 +116,16 @@ resource "azapi_resource" "function_app" {
     azurerm_role_assignment.host_blob_owner,
     azurerm_role_assignment.host_queue_contributor,
     azurerm_role_assignment.host_table_contributor,
-    azurerm_role_assignment.data_blob_contributor,
+    azurerm_role_assignment.data_blob_owner,
     azurerm_role_assignment.data_queue_contributor,
     azurerm_role_assignment.app_insights_metrics_publisher,
   ]
 }
 
 # No publishing with basic (user name and password) credentials: azd and the Azure CLI deploy to
-# Flex Consumption with Entra ID.
-resource "azapi_resource" "scm_basic_auth" {
+# Flex Consumption with Entra ID. Both policies exist with every site, so they are updated in place
+# (an azapi_resource would fail to create them: "Resource already exists ... needs to be imported").
+resource "azapi_update_resource" "scm_basic_auth" {
   type      = "Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01"
   name      = "scm"
   parent_id = azapi_resource.function_app.id
@@ -133,7 +136,7 @@ resource "azapi_resource" "scm_basic_auth" {
   }
 }
 
-resource "azapi_resource" "ftp_basic_auth" {
+resource "azapi_update_resource" "ftp_basic_auth" {
   type      = "Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01"
   name      = "ftp"
   parent_id = azapi_resource.function_app.id

@@ -23,18 +23,21 @@ resource "azurerm_role_assignment" "host_table_contributor" {
   principal_type       = "ServicePrincipal"
 }
 
-# Data account, blobs: the app reads monitors and data, moves uploads out of incoming into data or
-# quarantine, and writes results. Contributor (not Owner): the account has no hierarchical
-# namespace, so Owner would only add POSIX ACL and ownership management, which nothing here uses.
-resource "azurerm_role_assignment" "data_blob_contributor" {
+# Data account, blobs: the blob trigger (ingest_blob, source EventGrid, connection DataStorage)
+# needs Storage Blob Data Owner on the account of its connection, as the Blob storage bindings'
+# identity-based connection roles table says for a trigger (and the official
+# functions-quickstart-python-azd-eventgrid-blob sample assigns); the app also reads monitors and
+# data, moves uploads out of incoming into data or quarantine, and writes results.
+resource "azurerm_role_assignment" "data_blob_owner" {
   scope                = azurerm_storage_account.data.id
-  role_definition_name = "Storage Blob Data Contributor"
+  role_definition_name = "Storage Blob Data Owner"
   principal_id         = azurerm_user_assigned_identity.app.principal_id
   principal_type       = "ServicePrincipal"
 }
 
-# Data account, queues: the blob trigger (connection DataStorage) writes uploads that failed every
-# retry to its poison queue webjobs-blobtrigger-poison on this account.
+# Data account, queues: the same table names Storage Queue Data Contributor with Owner for a blob
+# trigger: it writes uploads that failed every retry to its poison queue webjobs-blobtrigger-poison
+# on the account of its connection.
 resource "azurerm_role_assignment" "data_queue_contributor" {
   scope                = azurerm_storage_account.data.id
   role_definition_name = "Storage Queue Data Contributor"

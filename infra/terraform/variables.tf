@@ -54,13 +54,13 @@ variable "instance_memory_mb" {
 }
 
 variable "maximum_instance_count" {
-  description = "Upper bound of instances the function app scales out to."
+  description = "Upper bound of instances the function app scales out to (per scale group): Flex Consumption allows 40 to 1000, default 100."
   type        = number
-  default     = 40
+  default     = 100
 
   validation {
-    condition     = var.maximum_instance_count >= 1 && var.maximum_instance_count <= 1000
-    error_message = "maximum_instance_count must be between 1 and 1000."
+    condition     = var.maximum_instance_count >= 40 && var.maximum_instance_count <= 1000
+    error_message = "maximum_instance_count must be between 40 and 1000 (Flex Consumption's allowed range)."
   }
 }
 

@@ -108,6 +108,10 @@ TF_AZAPI_KINDS = {
     "Microsoft.Web/sites": "function app",
     "Microsoft.Web/sites/basicPublishingCredentialsPolicies": "basic auth policy",
 }
+# azapi_update_resource: properties of a resource that exists anyway (a site's publishing policies).
+TF_AZAPI_UPDATE_KINDS = {
+    "Microsoft.Web/sites/basicPublishingCredentialsPolicies": "basic auth policy",
+}
 
 
 @dataclass
@@ -392,13 +396,12 @@ def terraform_facts(trees: dict[str, dict[str, Any]]) -> TemplateFacts:
     resources = tf_resources(trees)
     for file_name, rtype, name, body in resources:
         address = f"{rtype}.{name}"
-        if rtype == "azapi_resource":
+        if rtype in ("azapi_resource", "azapi_update_resource"):
             api_type = str(body.get("type", "")).split("@")[0]
-            if api_type not in TF_AZAPI_KINDS:
-                raise AssertionError(
-                    f"{file_name}: {address} of unmapped azapi type {api_type}; add it to TF_AZAPI_KINDS"
-                )
-            facts.inventory[TF_AZAPI_KINDS[api_type]] += 1
+            kinds = TF_AZAPI_KINDS if rtype == "azapi_resource" else TF_AZAPI_UPDATE_KINDS
+            if api_type not in kinds:
+                raise AssertionError(f"{file_name}: {address} of unmapped azapi type {api_type}; add it to TF_AZAPI_*")
+            facts.inventory[kinds[api_type]] += 1
             azapi_body = body.get("body", {})
             if api_type == "Microsoft.Web/sites":
                 _tf_site(facts, body, azapi_body, local_values)

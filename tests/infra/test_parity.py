@@ -24,8 +24,9 @@ EXPECTED_ROLE_ASSIGNMENTS = {
     ("Storage Blob Data Owner", "storage:host", APP, False),
     ("Storage Queue Data Contributor", "storage:host", APP, False),
     ("Storage Table Data Contributor", "storage:host", APP, False),
-    # Data account: monitoring data, and the blob trigger's poison queue.
-    ("Storage Blob Data Contributor", "storage:data", APP, False),
+    # Data account: the Event Grid blob trigger's connection (Owner, test_flex_policy.py), monitoring
+    # data, and the blob trigger's poison queue.
+    ("Storage Blob Data Owner", "storage:data", APP, False),
     ("Storage Queue Data Contributor", "storage:data", APP, False),
     # Identity-based telemetry and email.
     ("Monitoring Metrics Publisher", "app_insights", APP, False),
@@ -50,7 +51,7 @@ SECURE_SITE = {
     "client_cert": False,
     "min_tls": "1.2",
     "scm_min_tls": "1.2",
-    "ftps_state": "Disabled",
+    # No ftps_state: Flex Consumption rejects it (test_flex_policy.py); basic_auth_ftp keeps FTP off.
     "remote_debugging": False,
     "basic_auth_scm": False,
     "basic_auth_ftp": False,
