@@ -33,7 +33,7 @@ from monitoring.storage.base import read_json, write_json
 if TYPE_CHECKING:
     from monitoring.definition import LoadedMonitor, Trigger
     from monitoring.storage.base import Store
-    from monitoring.storage.definitions import DefinitionStore, StoredDefinition
+    from monitoring.storage.definitions import DefinitionStore, FolderDefinitionStore, StoredDefinition
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class Scheduler:
     """The scheduler's state across timer ticks: the definitions (cached by ETag) and which monitors'
     ``definition-error.json`` is known to be current, so an unchanged definition costs no request."""
 
-    def __init__(self, definitions: DefinitionStore, results: Store) -> None:
+    def __init__(self, definitions: DefinitionStore | FolderDefinitionStore, results: Store) -> None:
         self.definitions = definitions
         self.results = results
         self._synced: dict[str, str] = {}  # monitor -> definition ETag whose error state is recorded
@@ -204,9 +204,7 @@ class Scheduler:
             if existing is None or existing.get("etag") != entry.etag:
                 write_json(self.results, path, _error_document(entry, now))
         elif existing is not None:
-            delete = getattr(self.results, "delete", None)
-            if delete is not None:
-                delete(path)
+            self.results.delete(path)
         self._synced[entry.name] = entry.etag
 
 

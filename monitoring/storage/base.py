@@ -27,6 +27,10 @@ class Store(Protocol):
         """Where a person finds the document: a file path or a URL."""
         ...
 
+    def delete(self, path: str) -> bool:
+        """Delete the document at ``path``; False if there was none."""
+        ...
+
 
 def write_json(store: Store, path: str, document: Mapping[str, Any]) -> None:
     store.write_bytes(path, json.dumps(document, indent=2, allow_nan=False).encode(), content_type="application/json")

@@ -1,16 +1,19 @@
-"""Monitor definitions stored as YAML blobs in the ``monitors`` container."""
+"""Monitor definitions: YAML files in the ``monitors`` container, or in a local folder."""
 
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitoring.definition import load_text
 from monitoring.errors import DefinitionError, MonitoringError
 from monitoring.storage.blob import MONITORS, _with_container, container_client
+from monitoring.storage.local import write_atomic
 
 if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient
@@ -53,50 +56,47 @@ def blob_stem(blob: str) -> str:
     return name
 
 
-class DefinitionStore:
-    """Monitor definitions in the ``monitors`` container, one ``<name>.yaml`` per monitor.
+class _Definitions(ABC):
+    """Definitions parsed once per version: ``load_all`` lists names and versions only and reads and
+    validates just the entries whose version changed since the last call, so the scheduler's
+    five-minute tick costs one list request when nothing changed."""
 
-    Definitions are parsed once per blob version: ``load_all`` lists the container (names and ETags
-    only) and downloads and validates just the blobs whose ETag changed since the last call, so the
-    scheduler's five-minute tick costs one list request when nothing changed.
-    """
-
-    def __init__(self, container: ContainerClient) -> None:
-        self.container = container
+    def __init__(self) -> None:
         self._cache: dict[str, StoredDefinition] = {}
         self._lock = threading.Lock()
 
-    def __repr__(self) -> str:
-        return f"DefinitionStore(container={self.container.container_name!r})"
+    @property
+    @abstractmethod
+    def where(self) -> str:
+        """Where the definitions are: the prefix of each definition's source in messages."""
 
-    def _blobs(self) -> list[tuple[str, str, datetime | None]]:
-        from azure.core.exceptions import ResourceNotFoundError
+    @property
+    def described(self) -> str:
+        """Where the definitions are, in a sentence."""
+        return self.where
 
-        try:
-            return [(p.name, p.etag, p.last_modified) for p in self.container.list_blobs()
-                    if p.name.lower().endswith(DEFINITION_SUFFIXES)]
-        except ResourceNotFoundError:  # no `monitors` container yet: no monitors
-            return []
+    @abstractmethod
+    def _entries(self) -> list[tuple[str, str, datetime | None]]:
+        """(name, version, last modified) of every definition file."""
+
+    @abstractmethod
+    def _read(self, name: str) -> str | None:
+        """The text of one definition file, or None if it was deleted since it was listed."""
 
     def _parse(self, blob: str, etag: str, last_modified: datetime | None) -> StoredDefinition | None:
-        """The definition in a blob, or None if the blob was deleted since it was listed."""
-        from azure.core.exceptions import ResourceNotFoundError
-
-
-        source = f"{self.container.container_name}/{blob}"
-        try:
-            text = self.container.download_blob(blob).readall().decode("utf-8", errors="replace")
-        except ResourceNotFoundError:
+        """The definition in a file, or None if the file was deleted since it was listed."""
+        text = self._read(blob)
+        if text is None:
             return None
         try:
-            return StoredDefinition(blob, etag, last_modified, monitor=load_text(text, source))
+            return StoredDefinition(blob, etag, last_modified, monitor=load_text(text, f"{self.where}/{blob}"))
         except DefinitionError as exc:
             return StoredDefinition(blob, etag, last_modified, error=exc)
 
     def load_all(self) -> list[StoredDefinition]:
-        """Every definition, valid or not, sorted by blob name; a second blob claiming a monitor name
-        that an earlier blob already uses becomes an error (one name, one schedule)."""
-        listed = self._blobs()
+        """Every definition, valid or not, sorted by file name; a second file claiming a monitor name
+        that an earlier file already uses becomes an error (one name, one schedule)."""
+        listed = self._entries()
         with self._lock:
             cache = dict(self._cache)
         out: list[StoredDefinition] = []
@@ -115,8 +115,7 @@ class DefinitionStore:
             if entry.name == name:
                 return entry
         raise DefinitionNotFound(
-            f"monitor `{name}` has no definition in the `{self.container.container_name}` container; "
-            "upload it with `python -m monitoring apply FILE`"
+            f"monitor `{name}` has no definition in {self.described}; upload it with `python -m monitoring apply FILE`"
         )
 
     def load(self, name: str) -> LoadedMonitor:
@@ -127,18 +126,99 @@ class DefinitionStore:
         assert entry.monitor is not None
         return entry.monitor
 
+    def _check_unique(self, loaded: LoadedMonitor, blob: str) -> None:
+        name = loaded.schedule.name
+        for entry in self.load_all():
+            if entry.monitor is not None and entry.name == name and entry.blob != blob:
+                raise MonitoringError(f"monitor `{name}` is already defined by {self.where}/{entry.blob}; "
+                                      "delete that file or rename the monitor")
+
+
+class FolderDefinitionStore(_Definitions):
+    """Monitor definitions in a local folder, one ``<name>.yaml`` per monitor (the embedded default)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        super().__init__()
+        self.folder = Path(folder)
+
+    def __repr__(self) -> str:
+        return f"FolderDefinitionStore(folder={str(self.folder)!r})"
+
+    @property
+    def where(self) -> str:
+        return str(self.folder)
+
+    def _entries(self) -> list[tuple[str, str, datetime | None]]:
+        if not self.folder.is_dir():
+            return []
+        out = []
+        for file in self.folder.iterdir():
+            if file.is_file() and file.name.lower().endswith(DEFINITION_SUFFIXES):
+                stat = file.stat()
+                out.append((file.name, f"{stat.st_size}-{stat.st_mtime_ns}",
+                            datetime.fromtimestamp(stat.st_mtime, tz=UTC)))
+        return out
+
+    def _read(self, name: str) -> str | None:
+        try:
+            return (self.folder / name).read_text("utf-8", errors="replace")
+        except FileNotFoundError:
+            return None
+
+    def put(self, loaded: LoadedMonitor, text: str) -> StoredDefinition:
+        """Write a validated definition as ``<name>.yaml`` (replacing that monitor's earlier one)."""
+        blob = f"{loaded.schedule.name}.yaml"
+        self._check_unique(loaded, blob)
+        write_atomic(self.folder / blob, text.encode("utf-8"))
+        stat = (self.folder / blob).stat()
+        stored = StoredDefinition(blob, f"{stat.st_size}-{stat.st_mtime_ns}",
+                                  datetime.fromtimestamp(stat.st_mtime, tz=UTC), monitor=loaded)
+        with self._lock:
+            self._cache[blob] = stored
+        return stored
+
+
+class DefinitionStore(_Definitions):
+    """Monitor definitions in the ``monitors`` container, one ``<name>.yaml`` per monitor."""
+
+    def __init__(self, container: ContainerClient) -> None:
+        super().__init__()
+        self.container = container
+
+    def __repr__(self) -> str:
+        return f"DefinitionStore(container={self.container.container_name!r})"
+
+    @property
+    def where(self) -> str:
+        return str(self.container.container_name)
+
+    @property
+    def described(self) -> str:
+        return f"the `{self.container.container_name}` container"
+
+    def _entries(self) -> list[tuple[str, str, datetime | None]]:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return [(p.name, p.etag, p.last_modified) for p in self.container.list_blobs()
+                    if p.name.lower().endswith(DEFINITION_SUFFIXES)]
+        except ResourceNotFoundError:  # no `monitors` container yet: no monitors
+            return []
+
+    def _read(self, name: str) -> str | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return self.container.download_blob(name).readall().decode("utf-8", errors="replace")
+        except ResourceNotFoundError:
+            return None
+
     def put(self, loaded: LoadedMonitor, text: str) -> StoredDefinition:
         """Upload a validated definition as ``<name>.yaml`` (replacing that monitor's earlier one)."""
         from azure.storage.blob import ContentSettings
 
-        name = loaded.schedule.name
-        blob = f"{name}.yaml"
-        for entry in self.load_all():
-            if entry.monitor is not None and entry.name == name and entry.blob != blob:
-                raise MonitoringError(
-                    f"monitor `{name}` is already defined by {self.container.container_name}/{entry.blob}; "
-                    "delete that blob or rename the monitor"
-                )
+        blob = f"{loaded.schedule.name}.yaml"
+        self._check_unique(loaded, blob)
         client = _with_container(self.container, lambda: self.container.upload_blob(
             blob, text.encode("utf-8"), overwrite=True, metadata={"version": loaded.version},
             content_settings=ContentSettings(content_type="application/yaml"),

@@ -55,3 +55,11 @@ class LocalStore:
 
     def location(self, path: str) -> str:
         return str(self._file(path).resolve())
+
+    def delete(self, path: str) -> bool:
+        file = self._file(path)
+        try:
+            file.unlink()
+        except FileNotFoundError:
+            return False
+        return True
