@@ -16,12 +16,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from monitoring.definition.strict import Strict
-from signals.registry import (
-    DEFAULT_THRESHOLDS,
-    METRIC_ALIASES,
-    METRICS_BY_SIGNAL,
-    FeatureKind,
-)
+from signals.info import FeatureKind
+from signals.registry import DEFAULT_THRESHOLDS, METRIC_ALIASES, METRICS_BY_SIGNAL
 
 # --------------------------------------------------------------------------------------------------
 # Thresholds
@@ -74,13 +70,14 @@ class CustomThreshold(Strict):
     threshold: float | None = None
 
 
-def _default(signal: str, group: str, metric: str) -> float:
-    return DEFAULT_THRESHOLDS.get((signal, group), {}).get(metric, 0.0 if signal == "data_quality" else None)  # type: ignore[return-value]
+def _default(signal: str, group: str, metric: str) -> float | None:
+    """The registry's default threshold of a metric in a group; None when it has none (never judged)."""
+    return DEFAULT_THRESHOLDS.get((signal, group), {}).get(metric)
 
 
 def _filled(signal: str, group: str, model: BaseModel) -> dict[str, float]:
     """Metrics named in a map; a metric named with no value takes its default."""
-    out: dict[str, float] = {}
+    out: dict[str, float | None] = {}
     for name in model.model_fields_set:
         value = getattr(model, name)
         out[name] = value if value is not None else _default(signal, group, name)
