@@ -75,7 +75,7 @@ def infer_task(label: pl.Series, *predictions: pl.Series) -> Task:
     3. Otherwise the values are integral, of an integer or a float type alike (a 0/1 label written as
        floats is still a class): **classification** when the label has at most 2 distinct values, or
        when ``n_distinct / n_rows < 0.05`` (``INTEGER_CATEGORICAL_RATIO``); else **regression**.
-       Nulls and NaN are left out of both counts.
+       Nulls and NaN are left out of both counts (a label without values is classification).
 
     Why 0.05: it is the cut-off of the kind rule (:func:`infer_kind`), Azure ML's, under which an
     integer *feature* is categorical; a label and a feature with the same values get the same answer,
@@ -94,7 +94,7 @@ def infer_task(label: pl.Series, *predictions: pl.Series) -> Task:
     'regression'
     """
     dtype = label.dtype
-    if not dtype.is_numeric():
+    if not dtype.is_numeric() and dtype != pl.Null:
         if infer_kind(label) is None:
             raise ValueError(f"column `{label.name}` has type {dtype}, which cannot be a label")
         return "classification"

@@ -88,7 +88,7 @@ def _task(model_type: Task | None, ml_task: str | None) -> Task | None:
 # Signals
 
 
-class _SignalBase(Strict):
+class SignalBase(Strict):
     production_data: MonitoringInput | None = None
     reference_data: MonitoringInput | None = None
     features: Features | None = None
@@ -194,7 +194,7 @@ def _listed_thresholds(signal_type: str, groups: dict[str, tuple[str, ...]],
     return configured
 
 
-class _FeatureSignal(_SignalBase):
+class _FeatureSignal(SignalBase):
     """Data drift and data quality: Azure ML monitors the top features of a labelled training reference."""
 
     def default_top_n(self, context: PlanContext) -> int | None:
@@ -213,7 +213,7 @@ class DataDriftSignal(_FeatureSignal):
     metric_thresholds: _thresholds_union(DriftThresholds) | None = None  # type: ignore[valid-type]
 
 
-class PredictionDriftSignal(_SignalBase):
+class PredictionDriftSignal(SignalBase):
     type: Literal["prediction_drift"]
     metric_thresholds: _thresholds_union(DriftThresholds) | None = None  # type: ignore[valid-type]
 
@@ -244,7 +244,7 @@ class DataQualitySignal(_FeatureSignal):
     metric_thresholds: _thresholds_union(QualityThresholds) | None = None  # type: ignore[valid-type]
 
 
-class FeatureAttributionDriftSignal(_SignalBase):
+class FeatureAttributionDriftSignal(SignalBase):
     type: Literal["feature_attribution_drift"]
     model_type: Literal["classification", "regression"] | None = None
     metric_thresholds: _thresholds_union(AttributionThresholds) | None = None  # type: ignore[valid-type]
@@ -279,7 +279,7 @@ class FeatureAttributionDriftSignal(_SignalBase):
                 "task": self.task(context.ml_task)}
 
 
-class ModelPerformanceSignal(_SignalBase):
+class ModelPerformanceSignal(SignalBase):
     type: Literal["model_performance"]
     model_type: Literal["classification", "regression"] | None = None
     minimum_join_coverage: float = Field(0.1, ge=0, le=1)
@@ -334,7 +334,7 @@ class ModelPerformanceSignal(_SignalBase):
         return [options["prediction"]]
 
 
-class CustomSignal(_SignalBase):
+class CustomSignal(SignalBase):
     type: Literal["custom"]
     component_id: str
     inputs: dict[str, Any] = Field(default_factory=dict)
