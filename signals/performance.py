@@ -195,6 +195,7 @@ def compute_performance(production: pl.DataFrame, reference: pl.DataFrame, *, si
         result = FeatureResult(kind=task, row_counts=row_counts, metrics=metrics, details=details)
         return SignalResult(type=signal_type, status="insufficient_data", error=reason,
                             features={task: result}, row_counts=row_counts)
+    values: Mapping[str, float | None]
     if task == "classification":
         values, per_class, classes, confusion = classification_metrics(joined.actual, joined.prediction)
         details["classes"] = len(classes)

@@ -105,7 +105,7 @@ class SignalBase(Strict):
         renames = {"target_dataset": "production_data", "baseline_dataset": "reference_data"}
         if not any(k in data for k in renames):
             return data
-        return _rekeyed((renames.get(k, k), v, (data, k)) for k, v in data.items())
+        return _rekeyed((renames.get(k) or k, v, (data, k)) for k, v in data.items())
 
     @field_validator("metric_thresholds", mode="after", check_fields=False)
     @classmethod

@@ -44,25 +44,26 @@ def _thresholds_union(maps: type[BaseModel]) -> Any:
     ]
 
 
+def _optional_maps(name: str, maps: dict[str, type[BaseModel]]) -> type[BaseModel]:
+    """A model with one optional sub-mapping per group (feature kind or task)."""
+    fields: dict[str, Any] = {group: (model | None, None) for group, model in maps.items()}
+    return create_model(name, __base__=Strict, **fields)  # type: ignore[call-overload]
+
+
 def _kind_maps(signal: str) -> type[BaseModel]:
-    numerical = _threshold_map(f"{signal.title()}Numerical", METRICS_BY_SIGNAL[signal]["numerical"])
-    categorical = _threshold_map(f"{signal.title()}Categorical", METRICS_BY_SIGNAL[signal]["categorical"])
-    return create_model(  # type: ignore[call-overload]
-        f"{signal.title().replace('_', '')}Thresholds", __base__=Strict,
-        numerical=(numerical | None, None), categorical=(categorical | None, None),
-    )
+    return _optional_maps(f"{signal.title().replace('_', '')}Thresholds", {
+        kind: _threshold_map(f"{signal.title()}{kind.title()}", METRICS_BY_SIGNAL[signal][kind])
+        for kind in ("numerical", "categorical")
+    })
 
 
 DriftThresholds = _kind_maps("data_drift")
 QualityThresholds = _kind_maps("data_quality")
 AttributionThresholds = _threshold_map("Attribution", METRICS_BY_SIGNAL["feature_attribution_drift"]["model"])
-PerformanceThresholds = create_model(
-    "PerformanceThresholds", __base__=Strict,
-    classification=(
-        _threshold_map("Classification", METRICS_BY_SIGNAL["model_performance"]["classification"]) | None, None
-    ),
-    regression=(_threshold_map("Regression", METRICS_BY_SIGNAL["model_performance"]["regression"]) | None, None),
-)
+PerformanceThresholds = _optional_maps("PerformanceThresholds", {
+    task: _threshold_map(task.title(), METRICS_BY_SIGNAL["model_performance"][task])
+    for task in ("classification", "regression")
+})
 
 
 class CustomThreshold(Strict):

@@ -6,6 +6,7 @@ import logging
 import math
 import traceback
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -192,12 +193,17 @@ def _importances(plan: SignalPlan, production: pl.DataFrame, reference: pl.DataF
         if target not in frame.columns:
             raise DataError(f"{plan.type.replace('_', ' ')}: target column `{target}` is not in the {side} data")
         importance, _ = cached_importance(
-            ref, lambda frame=frame: (frame, kinds), monitor=plan.monitor, store=store, target=target,
+            ref, partial(_loaded, frame, kinds), monitor=plan.monitor, store=store, target=target,
             features=features, overrides=plan.feature_overrides, task=task, segment=plan.segment,
         )
         out[f"{side}_importance"] = importance
         task = task or importance.task  # production is scored with the reference's task
     return out
+
+
+def _loaded(frame: pl.DataFrame, kinds: Mapping[str, FeatureKind]) -> tuple[pl.DataFrame, Mapping[str, FeatureKind]]:
+    """The frame already read and its kinds, as ``cached_importance`` loads them on a cache miss."""
+    return frame, kinds
 
 
 def _finite(result: SignalResult) -> SignalResult:

@@ -80,5 +80,6 @@ def test_importance_and_performance_infer_the_same_task_where_they_used_to_disag
                                           thresholds={}, prediction="y", actual="y", production_id="id",
                                           ground_truth_id="id")
         assert importance.task == task
-        assert performance.features[task].details is not None
-        assert performance.features[task].details["task"] == task
+        details = performance.features[task].details
+        assert details is not None
+        assert details["task"] == task

@@ -58,7 +58,8 @@ def compute_mean_shift(production: pl.DataFrame, reference: pl.DataFrame, *, sig
                        weight: str) -> SignalResult:
     out: dict[str, FeatureResult] = {}
     for f in features:
-        means = [float((frame[f] * frame[weight]).sum() / frame[weight].sum()) for frame in (production, reference)]
+        means = [float(frame.select((pl.col(f) * pl.col(weight)).sum() / pl.col(weight).sum()).item())
+                 for frame in (production, reference)]
         metric = judge(abs(means[0] - means[1]), thresholds.get(kinds[f], {}).get("mean_shift"),
                        greater_is_better=False)
         counts = {"production": production.height, "reference": reference.height}
