@@ -15,13 +15,15 @@ nothing to rank against, which is not a ranking that is maximally wrong.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
-from signals.importance import Importance, ImportanceConfig, ImportanceError, Task, feature_importance
-from signals.registry import GREATER_IS_BETTER, FeatureKind
+from signals.importance import Importance, ImportanceConfig, ImportanceError, feature_importance
+from signals.info import GREATER_IS_BETTER, FeatureKind
+from signals.kinds import Task
 from signals.results import FeatureResult, SignalResult, judge
 
 NDCG = "normalized_discounted_cumulative_gain"
@@ -79,7 +81,7 @@ def normalized_discounted_cumulative_gain(relevance: np.ndarray, score: np.ndarr
     return discounted_cumulative_gain(relevance, score) / ideal
 
 
-def _ranks(values: Sequence[float]) -> list[int]:
+def _ranks(values: Sequence[float] | np.ndarray) -> list[int]:
     """1 for the most important; equal importances share the best rank of their group."""
     return [int(r) for r in stats.rankdata(-np.asarray(values, dtype=np.float64), method="min")]
 
@@ -151,7 +153,15 @@ def compute_attribution(production: pl.DataFrame, reference: pl.DataFrame, *, si
                         row_counts={"reference": reference.height, "production": production.height})
 
 
+def attribution_columns(features: Sequence[str], options: Mapping[str, Any],
+                        segment: str | None) -> tuple[list[str], list[str]]:
+    """Columns each side reads: the features, that side's importance target, and the segment column."""
+    extra = [segment] if segment else []
+    return (list(dict.fromkeys([*features, options["production_target"], *extra])),
+            list(dict.fromkeys([*features, options["reference_target"], *extra])))
+
+
 __all__ = [
-    "GROUP", "NDCG", "attribution_drift", "compute_attribution", "discounted_cumulative_gain",
+    "GROUP", "NDCG", "attribution_columns", "attribution_drift", "compute_attribution", "discounted_cumulative_gain",
     "normalized_discounted_cumulative_gain",
 ]

@@ -28,7 +28,7 @@ from typing import Any
 
 import polars as pl
 
-from signals.registry import GREATER_IS_BETTER, FeatureKind
+from signals.info import GREATER_IS_BETTER, FeatureKind
 from signals.results import FeatureResult, SignalResult, judge
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,13 @@ def compute_custom(production: pl.DataFrame, reference: pl.DataFrame, *, signal_
                         row_counts={"reference": reference.height, "production": production.height})
 
 
+def custom_columns(features: Sequence[str], options: Mapping[str, Any],
+                   segment: str | None) -> tuple[None, None]:
+    """A custom signal reads every column of both sides: only its function knows which it uses."""
+    return None, None
+
+
 __all__ = [
-    "CUSTOM_SIGNAL_MODULES", "CustomFunction", "CustomSignalInfo", "compute_custom", "lookup",
+    "CUSTOM_SIGNAL_MODULES", "CustomFunction", "CustomSignalInfo", "compute_custom", "custom_columns", "lookup",
     "register_custom_signal", "registered_signals", "signal_name",
 ]

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from signals import metrics as m
-from signals.registry import GREATER_IS_BETTER, FeatureKind
+from signals.info import GREATER_IS_BETTER, FeatureKind
 from signals.results import FeatureResult, Histogram, MetricResult, SignalResult, judge
 
 #: Categories kept by name in a stored histogram; the rest are summed into one "other" bucket.

@@ -22,16 +22,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
 
 import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from signals.kinds import infer_kind
-from signals.registry import FeatureKind
-
-Task = Literal["classification", "regression"]
+from signals.info import FeatureKind
+from signals.kinds import Task, infer_task
 
 
 class ImportanceError(ValueError):
@@ -81,21 +78,6 @@ class Importance(BaseModel):
         return sorted(self.values, key=lambda f: (-self.values[f], f))
 
 
-def infer_task(target: pl.Series) -> Task:
-    """Classification when the target is categorical by our kind rule (strings, booleans, integers with
-    few distinct values), else regression; Azure ML's rule for its surrogate model.
-
-    >>> infer_task(pl.Series([0, 1] * 50))
-    'classification'
-    >>> infer_task(pl.Series([0.5, 1.7, 2.2]))
-    'regression'
-    """
-    kind = infer_kind(target)
-    if kind is None:
-        raise ImportanceError(f"target column `{target.name}` has type {target.dtype}, which cannot be a label")
-    return "classification" if kind == "categorical" else "regression"
-
-
 def _encode_feature(series: pl.Series, kind: FeatureKind, max_categories: int) -> tuple[np.ndarray, bool]:
     """A float column for LightGBM and whether it is categorical; nulls, NaN and +/-inf become NaN."""
     if kind == "numerical" or series.dtype.is_temporal():
@@ -127,6 +109,45 @@ def _classes(target: pl.Series) -> tuple[np.ndarray, list[str]]:
     return np.array([index[v] for v in text.to_list()], dtype=np.float64), labels
 
 
+def _labelled(frame: pl.DataFrame, target: str, features: Sequence[str]) -> tuple[pl.DataFrame, pl.Series, list[str]]:
+    """The rows with a label, the label without nulls (NaN counts as null) and the features besides it."""
+    if target not in frame.columns:
+        raise ImportanceError(
+            f"target column `{target}` is not in the data; columns are: {', '.join(frame.columns[:20])}"
+        )
+    kept = [f for f in features if f != target]
+    if not kept:
+        raise ImportanceError("feature importance needs at least one feature besides the target")
+    label = frame.get_column(target)
+    if label.dtype.is_float():
+        label = label.fill_nan(None)
+    labelled = frame.filter(label.is_not_null())
+    if labelled.height == 0:
+        raise ImportanceError(f"target column `{target}` has no non-null values")
+    return labelled, label.drop_nulls(), kept
+
+
+def _objective(task: Task, label: pl.Series, target: str) -> tuple[np.ndarray, dict[str, object], int | None,
+                                                                    str | None]:
+    """LightGBM's label array and objective, the number of classes, and why no model can be fitted (a
+    single class, a constant target) or None."""
+    if task == "classification":
+        y, labels = _classes(label)
+        n_classes = len(labels)
+        if n_classes < 2:
+            return y, {}, n_classes, f"target `{target}` has a single class: no feature can explain it"
+        objective: dict[str, object] = {"objective": "binary"} if n_classes == 2 else {
+            "objective": "multiclass", "num_class": n_classes}
+        return y, objective, n_classes, None
+    if not label.dtype.is_numeric():
+        raise ImportanceError(f"target column `{target}` has type {label.dtype}; regression needs numbers")
+    y = label.cast(pl.Float64).to_numpy()
+    if not np.all(np.isfinite(y)):
+        raise ImportanceError(f"target column `{target}` has infinite values")
+    constant = f"target `{target}` is constant: no feature can explain it" if np.all(y == y[0]) else None
+    return y, {"objective": "regression"}, None, constant
+
+
 def feature_importance(frame: pl.DataFrame, *, target: str, features: Sequence[str],
                        kinds: Mapping[str, FeatureKind], task: Task | None = None,
                        config: ImportanceConfig | None = None) -> Importance:
@@ -137,7 +158,7 @@ def feature_importance(frame: pl.DataFrame, *, target: str, features: Sequence[s
     frame : rows with the ``features`` and the ``target`` column; rows whose target is null are dropped.
     kinds : how each feature is encoded: numerical as floats, categorical as LightGBM categories
         (datetimes as their integer timestamps, as Azure ML does).
-    task : {'classification', 'regression'}, inferred from the target by :func:`infer_task` when None.
+    task : {'classification', 'regression'}, inferred from the target by :func:`signals.kinds.infer_task` when None.
     config : model and sampling parameters, :class:`ImportanceConfig` by default.
 
     Returns
@@ -147,21 +168,11 @@ def feature_importance(frame: pl.DataFrame, *, target: str, features: Sequence[s
     import lightgbm as lgb
 
     config = config or ImportanceConfig()
-    if target not in frame.columns:
-        raise ImportanceError(
-            f"target column `{target}` is not in the data; columns are: {', '.join(frame.columns[:20])}"
-        )
-    features = [f for f in features if f != target]
-    if not features:
-        raise ImportanceError("feature importance needs at least one feature besides the target")
-    label = frame.get_column(target)
-    if label.dtype.is_float():
-        label = label.fill_nan(None)
-    labelled = frame.filter(label.is_not_null())
-    label = label.drop_nulls()
-    if labelled.height == 0:
-        raise ImportanceError(f"target column `{target}` has no non-null values")
-    task = task or infer_task(label)
+    labelled, label, features = _labelled(frame, target, features)
+    try:
+        task = task or infer_task(label)
+    except ValueError as exc:
+        raise ImportanceError(f"target {exc}") from None
     rng = np.random.default_rng(config.seed)
     n = labelled.height
     if n > config.max_rows:
@@ -174,31 +185,15 @@ def feature_importance(frame: pl.DataFrame, *, target: str, features: Sequence[s
     explain = min(config.explain_rows, max(1, math.ceil(sample_rows / 2)))
     explain_index = np.sort(rng.choice(sample_rows, size=explain, replace=False))
 
+    y, objective, n_classes, degenerate = _objective(task, label, target)
+    if degenerate is not None:
+        return Importance(values=dict.fromkeys(features, 0.0), target=target, task=task, rows=n,
+                          sample_rows=sample_rows, explained_rows=0, classes=n_classes, note=degenerate)
     params: dict[str, object] = {
         "boosting_type": "gbdt", "learning_rate": config.learning_rate, "max_depth": config.max_depth,
         "num_leaves": config.num_leaves, "seed": config.seed, "deterministic": True, "num_threads": 1,
-        "force_col_wise": True, "verbose": -1,
+        "force_col_wise": True, "verbose": -1, **objective,
     }
-    n_classes: int | None = None
-    if task == "classification":
-        y, labels = _classes(label)
-        n_classes = len(labels)
-        if n_classes < 2:
-            return Importance(values=dict.fromkeys(features, 0.0), target=target, task=task, rows=n,
-                              sample_rows=sample_rows, explained_rows=0, classes=n_classes,
-                              note=f"target `{target}` has a single class: no feature can explain it")
-        params |= {"objective": "binary"} if n_classes == 2 else {"objective": "multiclass", "num_class": n_classes}
-    else:
-        if not label.dtype.is_numeric():
-            raise ImportanceError(f"target column `{target}` has type {label.dtype}; regression needs numbers")
-        y = label.cast(pl.Float64).to_numpy()
-        if not np.all(np.isfinite(y)):
-            raise ImportanceError(f"target column `{target}` has infinite values")
-        params["objective"] = "regression"
-        if np.all(y == y[0]):
-            return Importance(values=dict.fromkeys(features, 0.0), target=target, task=task, rows=n,
-                              sample_rows=sample_rows, explained_rows=0,
-                              note=f"target `{target}` is constant: no feature can explain it")
     dataset = lgb.Dataset(x, y, categorical_feature=categorical or "auto", free_raw_data=True,
                           params={"verbose": -1, "max_bin": 255})
     booster = lgb.train(params, dataset, num_boost_round=config.n_estimators)
@@ -210,4 +205,4 @@ def feature_importance(frame: pl.DataFrame, *, target: str, features: Sequence[s
                       task=task, rows=n, sample_rows=sample_rows, explained_rows=explain, classes=n_classes)
 
 
-__all__ = ["Importance", "ImportanceConfig", "ImportanceError", "Task", "feature_importance", "infer_task"]
+__all__ = ["Importance", "ImportanceConfig", "ImportanceError", "Task", "feature_importance"]

@@ -17,15 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from signals.registry import GREATER_IS_BETTER, FeatureKind
+from signals.info import GREATER_IS_BETTER, FeatureKind
+from signals.kinds import Task, infer_task
 from signals.results import FeatureResult, SignalResult, judge
 
-Task = Literal["classification", "regression"]
 CLASSIFICATION = ("accuracy", "precision", "recall", "f1_score")
 REGRESSION = ("mae", "mse", "rmse")
 _BATCH_SUFFIX = r"_\d+$"
@@ -158,17 +158,6 @@ def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, f
     return {"mae": float(np.mean(np.abs(error))), "mse": mse, "rmse": math.sqrt(mse)}
 
 
-def infer_task(actual: pl.Series, prediction: pl.Series) -> Task:
-    """Regression when both columns hold non-integral numbers somewhere, else classification."""
-    for series in (actual, prediction):
-        if not series.dtype.is_float():
-            continue
-        values = series.drop_nulls().to_numpy()
-        if np.any(values != np.floor(values)):
-            return "regression"
-    return "classification"
-
-
 def compute_performance(production: pl.DataFrame, reference: pl.DataFrame, *, signal_type: str,
                         features: Sequence[str], kinds: Mapping[str, FeatureKind],
                         thresholds: Mapping[str, Mapping[str, float]],
@@ -178,7 +167,8 @@ def compute_performance(production: pl.DataFrame, reference: pl.DataFrame, *, si
     """Model performance of production predictions against the ground truth in ``reference``.
 
     One result keyed by the task (``classification`` or ``regression``). ``task`` is inferred by
-    :func:`infer_task` when None. The join coverage and counts go into the result's details.
+    :func:`signals.kinds.infer_task` (the label, then the predictions) when None. The join coverage and
+    counts go into the result's details.
     """
     joined = join_ground_truth(production, reference, prediction=prediction, actual=actual,
                                production_id=production_id, ground_truth_id=ground_truth_id)
@@ -205,6 +195,7 @@ def compute_performance(production: pl.DataFrame, reference: pl.DataFrame, *, si
         result = FeatureResult(kind=task, row_counts=row_counts, metrics=metrics, details=details)
         return SignalResult(type=signal_type, status="insufficient_data", error=reason,
                             features={task: result}, row_counts=row_counts)
+    values: Mapping[str, float | None]
     if task == "classification":
         values, per_class, classes, confusion = classification_metrics(joined.actual, joined.prediction)
         details["classes"] = len(classes)
@@ -228,7 +219,16 @@ def compute_performance(production: pl.DataFrame, reference: pl.DataFrame, *, si
                         row_counts=row_counts)
 
 
+def performance_columns(features: Sequence[str], options: Mapping[str, Any],
+                        segment: str | None) -> tuple[list[str], list[str]]:
+    """Columns each side reads: the prediction and its id in production, the label and its id in the
+    ground truth, and the segment column on both (the features are the prediction itself)."""
+    extra = [segment] if segment else []
+    return ([options["prediction"], options["production_id"], *extra],
+            [options["actual"], options["ground_truth_id"], *extra])
+
+
 __all__ = [
-    "CLASSIFICATION", "REGRESSION", "Joined", "classification_metrics", "compute_performance", "infer_task",
-    "join_ground_truth", "regression_metrics",
+    "CLASSIFICATION", "REGRESSION", "Joined", "classification_metrics", "compute_performance",
+    "join_ground_truth", "performance_columns", "regression_metrics",
 ]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from signals.registry import GREATER_IS_BETTER, FeatureKind
+from signals.info import GREATER_IS_BETTER, FeatureKind
 from signals.results import FeatureResult, MetricResult, SignalResult, judge
 
 RATES = ("null_value_rate", "data_type_error_rate", "out_of_bounds_rate")

@@ -1,8 +1,16 @@
-"""``monitoring_signals``: one model per signal type, discriminated by ``type``."""
+"""``monitoring_signals``: one model per signal type, discriminated by ``type``.
+
+Each model knows what its YAML means for a run: the options its signal function takes (``options``),
+the features it monitors when the YAML lists none (``default_features``, ``default_top_n``) or the
+features its options fix (``fixed_features``), whether it can do without reference data
+(``check_no_reference``) and the model's task (``task``). The planner calls these hooks on any signal and
+asks ``signals.registry`` for the rest, so it never branches on a signal type.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol, Union
 
 from pydantic import (
     BaseModel,
@@ -12,25 +20,25 @@ from pydantic import (
     model_validator,
 )
 
-from monitoring.definition.inputs import DataSegment, Features, MonitoringInput
+from monitoring.definition.inputs import DataColumnNames, DataSegment, Features, MonitoringInput
 from monitoring.definition.strict import Strict, _rekeyed
 from monitoring.definition.thresholds import (
     AttributionThresholds,
     CustomThreshold,
     DriftThresholds,
     PerformanceThresholds,
+    PreviewThreshold,
     QualityThresholds,
     _check_preview_metrics,
     _default,
     _filled,
     _thresholds_union,
 )
-from signals.registry import (
-    DEFAULT_THRESHOLDS,
-    METRIC_ALIASES,
-    METRICS_BY_SIGNAL,
-    FeatureKind,
-)
+from monitoring.errors import MonitoringError
+from signals.custom import lookup
+from signals.info import FeatureKind
+from signals.kinds import Task
+from signals.registry import DEFAULT_THRESHOLDS, METRIC_ALIASES, METRICS_BY_SIGNAL
 
 SignalType = Literal[
     "data_drift",
@@ -41,12 +49,46 @@ SignalType = Literal[
     "custom",
 ]
 
+#: Azure ML's default number of features when the reference is training data with a label.
+DEFAULT_TOP_N = 10
+#: The model data collector's name of the correlation id column.
+MDC_CORRELATION_ID = "correlationid"
+_GROUND_TRUTH = ("model performance needs the ground truth: set reference_data.input_data.path "
+                 "(data_context: ground_truth) with data_column_names.actual and correlation_id")
+
+
+class DataColumns(Protocol):
+    """One side's data as the planning hooks see it (``monitoring.data.refs.DataRef`` is one)."""
+
+    @property
+    def source(self) -> str: ...
+
+    def columns(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What a signal's planning hooks see of the run: the target's ``ml_task``, both sides' data (windows
+    resolved), and the plan's notes, to which a hook may add."""
+
+    ml_task: str | None
+    production: DataColumns
+    reference: DataColumns
+    notes: list[str]
+
+
+def _task(model_type: Task | None, ml_task: str | None) -> Task | None:
+    """The model's task: the signal's ``model_type``, else the monitoring target's ``ml_task``."""
+    if model_type:
+        return model_type
+    return "classification" if ml_task == "classification" else "regression" if ml_task == "regression" else None
+
 
 # --------------------------------------------------------------------------------------------------
 # Signals
 
 
-class _SignalBase(Strict):
+class SignalBase(Strict):
     production_data: MonitoringInput | None = None
     reference_data: MonitoringInput | None = None
     features: Features | None = None
@@ -63,7 +105,7 @@ class _SignalBase(Strict):
         renames = {"target_dataset": "production_data", "baseline_dataset": "reference_data"}
         if not any(k in data for k in renames):
             return data
-        return _rekeyed((renames.get(k, k), v, (data, k)) for k, v in data.items())
+        return _rekeyed((renames.get(k) or k, v, (data, k)) for k, v in data.items())
 
     @field_validator("metric_thresholds", mode="after", check_fields=False)
     @classmethod
@@ -73,6 +115,8 @@ class _SignalBase(Strict):
             _check_preview_metrics(info.data["type"], value)
         return value
 
+    # -- thresholds ------------------------------------------------------------------------------------
+
     def configured_thresholds(self) -> dict[str, dict[str, float]]:
         """Thresholds per group (feature kind, task or ``model``), defaults filled in where none given."""
         signal_type: str = self.type  # type: ignore[attr-defined]
@@ -80,54 +124,162 @@ class _SignalBase(Strict):
         groups = METRICS_BY_SIGNAL[signal_type]
         configured: dict[str, dict[str, float]] = {}
         if isinstance(raw, list):
-            for item in raw:
-                name = METRIC_ALIASES.get(item.metric_name, item.metric_name)
-                targets = [item.applicable_feature_type] if item.applicable_feature_type else [
-                    g for g, metrics in groups.items() if name in metrics
-                ]
-                for group in targets:
-                    value = item.threshold if item.threshold is not None else _default(signal_type, group, name)
-                    configured.setdefault(group, {})[name] = value
+            configured = _listed_thresholds(signal_type, groups, raw)
         elif isinstance(raw, BaseModel):
-            if signal_type == "feature_attribution_drift":
-                configured["model"] = _filled(signal_type, "model", raw)
-            else:
-                for group in groups:
-                    sub = getattr(raw, group, None)
-                    if sub is not None:
-                        configured[group] = _filled(signal_type, group, sub)
+            configured = self._mapped_thresholds(signal_type, groups, raw)
         for group in groups:
-            if group not in configured:
-                configured[group] = dict(DEFAULT_THRESHOLDS.get((signal_type, group), {}))
+            configured.setdefault(group, dict(DEFAULT_THRESHOLDS.get((signal_type, group), {})))
         return configured
 
+    def _mapped_thresholds(self, signal_type: str, groups: dict[str, tuple[str, ...]],
+                           raw: BaseModel) -> dict[str, dict[str, float]]:
+        """The GA mapping form: one sub-mapping per group."""
+        return {group: _filled(signal_type, group, sub) for group in groups
+                if (sub := getattr(raw, group, None)) is not None}
 
-class DataDriftSignal(_SignalBase):
+    # -- planning hooks --------------------------------------------------------------------------------
+
+    def task(self, ml_task: str | None) -> Task | None:
+        """The model's task; signals with a ``model_type`` prefer it to the target's ``ml_task``."""
+        return _task(None, ml_task)
+
+    def check_no_reference(self) -> None:
+        """Called when the YAML names no reference data, before recent production data stands in for it;
+        raises when this signal cannot do with that."""
+
+    def options(self, context: PlanContext) -> dict[str, Any]:
+        """Keyword options of the signal function that come from the definition (JSON-serialisable)."""
+        return {}
+
+    def role_columns(self) -> set[str]:
+        """Columns of either side that are not features: labels, predictions, ids, timestamps."""
+        roles: set[str] = set()
+        for side in (self.production_data, self.reference_data):
+            if side is not None:
+                roles |= side.data_column_names.role_columns()
+        return roles | {MDC_CORRELATION_ID}
+
+    def default_features(self, context: PlanContext) -> list[str] | None:
+        """The features to monitor when the YAML lists none; None: the common feature columns, or the
+        top ``default_top_n`` of them."""
+        return None
+
+    def default_top_n(self, context: PlanContext) -> int | None:
+        """How many of the most important common features to monitor when the YAML lists none."""
+        return None
+
+    def fixed_features(self, options: dict[str, Any]) -> list[str]:
+        """The features of a signal type whose features its options fix (``selects_features`` False)."""
+        return list(self.features) if isinstance(self.features, list) else []
+
+
+def _listed_thresholds(signal_type: str, groups: dict[str, tuple[str, ...]],
+                       items: list[PreviewThreshold]) -> dict[str, dict[str, float]]:
+    """The preview list form: each item for its feature type, or for every group the metric is in.
+
+    As in the mapping form, a metric named without a value takes its default, and is left out when it
+    has none (it is computed but not judged).
+    """
+    configured: dict[str, dict[str, float]] = {}
+    for item in items:
+        name = METRIC_ALIASES.get(item.metric_name, item.metric_name)
+        targets = [item.applicable_feature_type] if item.applicable_feature_type else [
+            g for g, metrics in groups.items() if name in metrics
+        ]
+        for group in targets:
+            value = item.threshold if item.threshold is not None else _default(signal_type, group, name)
+            group_thresholds = configured.setdefault(group, {})
+            if value is not None:
+                group_thresholds[name] = value
+    return configured
+
+
+class _FeatureSignal(SignalBase):
+    """Data drift and data quality: Azure ML monitors the top features of a labelled training reference."""
+
+    def default_top_n(self, context: PlanContext) -> int | None:
+        ref = self.reference_data
+        if ref is None or ref.data_context != "training":
+            return None
+        if ref.data_column_names.target_column:
+            return DEFAULT_TOP_N
+        context.notes.append("Azure ML would monitor the top 10 features by importance here, which needs "
+                             "reference_data.data_column_names.target_column; every common feature is monitored.")
+        return None
+
+
+class DataDriftSignal(_FeatureSignal):
     type: Literal["data_drift"]
     metric_thresholds: _thresholds_union(DriftThresholds) | None = None  # type: ignore[valid-type]
 
 
-
-class PredictionDriftSignal(_SignalBase):
+class PredictionDriftSignal(SignalBase):
     type: Literal["prediction_drift"]
     metric_thresholds: _thresholds_union(DriftThresholds) | None = None  # type: ignore[valid-type]
 
+    def _prediction_columns(self) -> list[str]:
+        out: list[str] = []
+        for side in (self.production_data, self.reference_data):
+            if side is not None:
+                names = side.data_column_names
+                out += [c for c in (names.prediction, names.prediction_probability) if c and c not in out]
+        return out
+
+    def default_features(self, context: PlanContext) -> list[str] | None:
+        """The prediction columns; from the collector's model_outputs, every column (all are outputs)."""
+        predictions = self._prediction_columns()
+        if not predictions and context.production.source == "mdc":
+            reference = set(context.reference.columns())
+            return [c for c in context.production.columns() if c in reference and c != MDC_CORRELATION_ID]
+        if not predictions:
+            raise MonitoringError(
+                "prediction drift needs the prediction columns: set production_data.data_column_names.prediction "
+                "and/or prediction_probability"
+            )
+        return predictions
 
 
-class DataQualitySignal(_SignalBase):
+class DataQualitySignal(_FeatureSignal):
     type: Literal["data_quality"]
     metric_thresholds: _thresholds_union(QualityThresholds) | None = None  # type: ignore[valid-type]
 
 
-
-class FeatureAttributionDriftSignal(_SignalBase):
+class FeatureAttributionDriftSignal(SignalBase):
     type: Literal["feature_attribution_drift"]
     model_type: Literal["classification", "regression"] | None = None
     metric_thresholds: _thresholds_union(AttributionThresholds) | None = None  # type: ignore[valid-type]
 
+    def _mapped_thresholds(self, signal_type: str, groups: dict[str, tuple[str, ...]],
+                           raw: BaseModel) -> dict[str, dict[str, float]]:
+        """One flat mapping: the group is the model."""
+        return {"model": _filled(signal_type, "model", raw)}
+
+    def task(self, ml_task: str | None) -> Task | None:
+        return _task(self.model_type, ml_task)
+
+    def options(self, context: PlanContext) -> dict[str, Any]:
+        """The label of the reference and the predictions of production, the targets of the importances."""
+        prod = self.production_data.data_column_names if self.production_data else None
+        ref = self.reference_data.data_column_names if self.reference_data else None
+        reference_target = ref.target_column if ref else None
+        if not reference_target:
+            raise MonitoringError(
+                "feature attribution drift needs the label of the reference: set "
+                "reference_data.data_column_names.target_column"
+            )
+        production_target = (prod.prediction or prod.target_column) if prod else None
+        if not production_target:
+            if reference_target not in context.production.columns():
+                raise MonitoringError(
+                    "feature attribution drift needs the model's predictions in production: set "
+                    "production_data.data_column_names.prediction"
+                )
+            production_target = reference_target
+        return {"reference_target": reference_target, "production_target": production_target,
+                "task": self.task(context.ml_task)}
 
 
-class ModelPerformanceSignal(_SignalBase):
+class ModelPerformanceSignal(SignalBase):
     type: Literal["model_performance"]
     model_type: Literal["classification", "regression"] | None = None
     minimum_join_coverage: float = Field(0.1, ge=0, le=1)
@@ -144,8 +296,45 @@ class ModelPerformanceSignal(_SignalBase):
                 return _rekeyed((k, renamed if k == "metric_thresholds" else v, (data, k)) for k, v in data.items())
         return data
 
+    def task(self, ml_task: str | None) -> Task | None:
+        """``model_type``, else ``ml_task``, else the one task whose thresholds the YAML sets."""
+        task = _task(self.model_type, ml_task)
+        thresholds = self.metric_thresholds
+        if task is None and thresholds is not None:
+            configured = [g for g in ("classification", "regression") if getattr(thresholds, g) is not None]
+            task = "classification" if configured == ["classification"] else \
+                "regression" if configured == ["regression"] else None
+        return task
 
-class CustomSignal(_SignalBase):
+    def check_no_reference(self) -> None:
+        raise MonitoringError(_GROUND_TRUTH)
+
+    def options(self, context: PlanContext) -> dict[str, Any]:
+        """The prediction and label columns, their join keys, the task and the minimum join coverage."""
+        if self.reference_data is None or self.reference_data.input_data is None:
+            raise MonitoringError(_GROUND_TRUTH)
+        prod = self.production_data.data_column_names if self.production_data else DataColumnNames()
+        ref = self.reference_data.data_column_names
+        prediction = prod.prediction or prod.target_column
+        if not prediction:
+            raise MonitoringError("model performance needs production_data.data_column_names.prediction")
+        actual = ref.actual or ref.target_column
+        if not actual:
+            raise MonitoringError("model performance needs reference_data.data_column_names.actual (the label)")
+        production_id = prod.correlation_id or MDC_CORRELATION_ID
+        if self.reference_data.data_context not in (None, "ground_truth"):
+            context.notes.append(f"reference_data.data_context is `{self.reference_data.data_context}`; model "
+                                 "performance reads it as ground truth")
+        return {"prediction": prediction, "actual": actual, "production_id": production_id,
+                "ground_truth_id": ref.correlation_id or production_id, "task": self.task(context.ml_task),
+                "minimum_join_coverage": self.minimum_join_coverage}
+
+    def fixed_features(self, options: dict[str, Any]) -> list[str]:
+        """The prediction column: performance is one result for the whole model."""
+        return [options["prediction"]]
+
+
+class CustomSignal(SignalBase):
     type: Literal["custom"]
     component_id: str
     inputs: dict[str, Any] = Field(default_factory=dict)
@@ -167,6 +356,14 @@ class CustomSignal(_SignalBase):
 
     def configured_thresholds(self) -> dict[str, dict[str, float]]:
         return {"custom": {t.metric_name: t.threshold for t in self.metric_thresholds if t.threshold is not None}}
+
+    def options(self, context: PlanContext) -> dict[str, Any]:
+        """The registered function's name and the YAML's ``inputs``; an unregistered name fails the plan."""
+        try:
+            info = lookup(self.component_id)
+        except LookupError as exc:
+            raise MonitoringError(str(exc)) from None
+        return {"component_id": info.name, "inputs": dict(self.inputs)}
 
 
 Signal = Annotated[

@@ -16,12 +16,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from monitoring.definition.strict import Strict
-from signals.registry import (
-    DEFAULT_THRESHOLDS,
-    METRIC_ALIASES,
-    METRICS_BY_SIGNAL,
-    FeatureKind,
-)
+from signals.info import FeatureKind
+from signals.registry import DEFAULT_THRESHOLDS, METRIC_ALIASES, METRICS_BY_SIGNAL
 
 # --------------------------------------------------------------------------------------------------
 # Thresholds
@@ -48,25 +44,26 @@ def _thresholds_union(maps: type[BaseModel]) -> Any:
     ]
 
 
+def _optional_maps(name: str, maps: dict[str, type[BaseModel]]) -> type[BaseModel]:
+    """A model with one optional sub-mapping per group (feature kind or task)."""
+    fields: dict[str, Any] = {group: (model | None, None) for group, model in maps.items()}
+    return create_model(name, __base__=Strict, **fields)  # type: ignore[call-overload]
+
+
 def _kind_maps(signal: str) -> type[BaseModel]:
-    numerical = _threshold_map(f"{signal.title()}Numerical", METRICS_BY_SIGNAL[signal]["numerical"])
-    categorical = _threshold_map(f"{signal.title()}Categorical", METRICS_BY_SIGNAL[signal]["categorical"])
-    return create_model(  # type: ignore[call-overload]
-        f"{signal.title().replace('_', '')}Thresholds", __base__=Strict,
-        numerical=(numerical | None, None), categorical=(categorical | None, None),
-    )
+    return _optional_maps(f"{signal.title().replace('_', '')}Thresholds", {
+        kind: _threshold_map(f"{signal.title()}{kind.title()}", METRICS_BY_SIGNAL[signal][kind])
+        for kind in ("numerical", "categorical")
+    })
 
 
 DriftThresholds = _kind_maps("data_drift")
 QualityThresholds = _kind_maps("data_quality")
 AttributionThresholds = _threshold_map("Attribution", METRICS_BY_SIGNAL["feature_attribution_drift"]["model"])
-PerformanceThresholds = create_model(
-    "PerformanceThresholds", __base__=Strict,
-    classification=(
-        _threshold_map("Classification", METRICS_BY_SIGNAL["model_performance"]["classification"]) | None, None
-    ),
-    regression=(_threshold_map("Regression", METRICS_BY_SIGNAL["model_performance"]["regression"]) | None, None),
-)
+PerformanceThresholds = _optional_maps("PerformanceThresholds", {
+    task: _threshold_map(task.title(), METRICS_BY_SIGNAL["model_performance"][task])
+    for task in ("classification", "regression")
+})
 
 
 class CustomThreshold(Strict):
@@ -74,13 +71,14 @@ class CustomThreshold(Strict):
     threshold: float | None = None
 
 
-def _default(signal: str, group: str, metric: str) -> float:
-    return DEFAULT_THRESHOLDS.get((signal, group), {}).get(metric, 0.0 if signal == "data_quality" else None)  # type: ignore[return-value]
+def _default(signal: str, group: str, metric: str) -> float | None:
+    """The registry's default threshold of a metric in a group; None when it has none (never judged)."""
+    return DEFAULT_THRESHOLDS.get((signal, group), {}).get(metric)
 
 
 def _filled(signal: str, group: str, model: BaseModel) -> dict[str, float]:
     """Metrics named in a map; a metric named with no value takes its default."""
-    out: dict[str, float] = {}
+    out: dict[str, float | None] = {}
     for name in model.model_fields_set:
         value = getattr(model, name)
         out[name] = value if value is not None else _default(signal, group, name)

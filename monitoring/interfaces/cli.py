@@ -43,6 +43,14 @@ _STATUS_STYLE = {"completed": "green", "failed": "bold red", "skipped": "yellow"
 
 
 
+def _metric_status(metric: dict[str, Any]) -> str:
+    if metric["breached"]:
+        return "[bold red]BREACH[/]"
+    if metric["breached"] is False:
+        return "[green]ok[/]"
+    return f"[dim]{metric['reason'] or 'no threshold'}[/]"
+
+
 def summary_table(run: dict[str, Any], *, only_thresholded: bool = False) -> Table:
     """One row per (signal, feature, metric), breaches first within each signal."""
     table = Table(title=f"{run['monitor']} @ {run['fire_time']} - {run['status']}"
@@ -59,14 +67,8 @@ def summary_table(run: dict[str, Any], *, only_thresholded: bool = False) -> Tab
             for metric, mr in fr["metrics"].items():
                 if only_thresholded and mr["threshold"] is None and not mr["reason"]:
                     continue
-                if mr["breached"]:
-                    status = "[bold red]BREACH[/]"
-                elif mr["breached"] is False:
-                    status = "[green]ok[/]"
-                else:
-                    status = f"[dim]{mr['reason'] or 'no threshold'}[/]"
                 rows.append((not mr["breached"], name, feature, metric, fmt_number(mr["value"]),
-                             fmt_number(mr["threshold"]), status))
+                             fmt_number(mr["threshold"]), _metric_status(mr)))
         for row in sorted(rows, key=lambda r: r[0]):
             table.add_row(*row[1:])
         for note in sig.get("notes", []):

@@ -6,6 +6,7 @@ import logging
 import math
 import traceback
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -17,8 +18,9 @@ from monitoring.schedule.windows import Window
 from monitoring.storage.base import Store
 from monitoring.text import one_line
 from signals.importance import Importance
+from signals.info import FeatureKind
 from signals.kinds import infer_kinds
-from signals.registry import FeatureKind, signal_info
+from signals.registry import SignalInfo, signal_info
 from signals.results import FeatureResult, MetricResult, SignalResult, judge
 
 # --------------------------------------------------------------------------------------------------
@@ -92,69 +94,82 @@ def compute_signal(plan: SignalPlan, *, features: list[str] | None = None,
                             notes=plan.notes)
 
 
-def _read_columns(plan: SignalPlan, features: list[str]) -> tuple[list[str] | None, list[str] | None]:
-    """Columns to read from production and reference (None: all of them)."""
-    segment = [plan.segment["feature_name"]] if plan.segment else []
-    options = plan.options
-    if plan.type == "custom":
-        return None, None
-    if plan.type == "model_performance":
-        return ([options["prediction"], options["production_id"], *segment],
-                [options["actual"], options["ground_truth_id"], *segment])
-    if plan.type == "feature_attribution_drift":
-        return (list(dict.fromkeys([*features, options["production_target"], *segment])),
-                list(dict.fromkeys([*features, options["reference_target"], *segment])))
-    wanted = list(dict.fromkeys([*features, *segment]))
-    return wanted, wanted
+def _skipped(plan: SignalPlan, production: pl.DataFrame, reference: pl.DataFrame, error: str) -> SignalResult:
+    return SignalResult(type=plan.type, status="skipped", notes=plan.notes, error=error,
+                        row_counts={"production": production.height, "reference": reference.height})
+
+
+def _read(plan: SignalPlan, info: SignalInfo,
+          features: list[str]) -> tuple[pl.DataFrame, pl.DataFrame] | SignalResult:
+    """Both windows with the columns the signal reads; an empty window is skipped."""
+    assert plan.production is not None
+    assert plan.reference is not None
+    segment_column = plan.segment["feature_name"] if plan.segment else None
+    prod_columns, ref_columns = info.columns(features, plan.options, segment_column)
+    production = plan.production.read(prod_columns)
+    reference = plan.reference.read(ref_columns)
+    for side, frame, ref in (("production", production, plan.production), ("reference", reference, plan.reference)):
+        if frame.height == 0:
+            return _skipped(plan, production, reference,
+                            f"the {side} window {Window.from_dict(ref.window)} of {ref.uri} has no rows")
+    return production, reference
+
+
+def _segmented(plan: SignalPlan, info: SignalInfo, production: pl.DataFrame,
+               reference: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame] | SignalResult:
+    """Both frames cut to the segment; a side with no rows in it is skipped."""
+    production = _segment(production, plan.segment, side="production")
+    reference = _segment(reference, plan.segment, side="reference", required=info.segment_on_reference)
+    if plan.segment:
+        for side, frame in (("production", production), ("reference", reference)):
+            if frame.height == 0:
+                return _skipped(plan, production, reference,
+                                f"segment {plan.segment['feature_name']} in {plan.segment['feature_values']} "
+                                f"has no rows in the {side} window")
+    return production, reference
 
 
 def _compute(plan: SignalPlan, features: list[str], on_feature: Callable[[str], None] | None,
              store: Store | None) -> SignalResult:
-    assert plan.production is not None
-    assert plan.reference is not None
     info = signal_info(plan.type)
     if not info.per_feature:
         features = plan.features
-    prod_columns, ref_columns = _read_columns(plan, features)
-    production = plan.production.read(prod_columns)
-    reference = plan.reference.read(ref_columns)
-    counts = {"production": production.height, "reference": reference.height}
-    for side, frame, ref in (("production", production, plan.production), ("reference", reference, plan.reference)):
-        if frame.height == 0:
-            return SignalResult(type=plan.type, status="skipped", notes=plan.notes, row_counts=counts,
-                                error=f"the {side} window {Window.from_dict(ref.window)} of {ref.uri} has no rows")
+    read = _read(plan, info, features)
+    if isinstance(read, SignalResult):
+        return read
+    production, reference = read
     present = [f for f in features if f in production.columns and f in reference.columns]
     kinds = infer_kinds(reference, present, overrides=plan.feature_overrides)  # type: ignore[arg-type]
     usable = [f for f in present if kinds[f] is not None]
-    production = _segment(production, plan.segment, side="production")
-    reference = _segment(reference, plan.segment, side="reference", required=plan.type != "model_performance")
-    if plan.segment:
-        for side, frame in (("production", production), ("reference", reference)):
-            if frame.height == 0:
-                return SignalResult(
-                    type=plan.type, status="skipped", notes=plan.notes,
-                    row_counts={"production": production.height, "reference": reference.height},
-                    error=f"segment {plan.segment['feature_name']} in {plan.segment['feature_values']} has no rows "
-                          f"in the {side} window",
-                )
+    segmented = _segmented(plan, info, production, reference)
+    if isinstance(segmented, SignalResult):
+        return segmented
+    production, reference = segmented
     options: dict[str, Any] = dict(plan.options)
-    if plan.type == "feature_attribution_drift":
+    if info.needs_importance:
         options |= _importances(plan, production, reference, usable, kinds, store)  # type: ignore[arg-type]
     result = info.compute_function()(
         production, reference, signal_type=plan.type, features=usable,
         kinds={f: kinds[f] for f in usable}, thresholds=plan.thresholds, on_feature=on_feature, **options,
     )
+    return _annotated(plan, info, result, features, production, reference,
+                      skipped=[f for f in present if kinds[f] is None])
+
+
+def _annotated(plan: SignalPlan, info: SignalInfo, result: SignalResult, features: list[str],
+               production: pl.DataFrame, reference: pl.DataFrame, *, skipped: list[str]) -> SignalResult:
+    """The result with the features missing on a side (a result each, or a note), the unsupported
+    columns, the segment and the signal's own notes."""
     notes = list(plan.notes)
     extra: dict[str, FeatureResult] = {}
-    for f in features:
+    for f in features if info.selects_features else ():
         side = "production" if f not in production.columns else "reference" if f not in reference.columns else None
-        if side is None or plan.type in ("model_performance", "custom"):
+        if side is None:
             continue
         if info.per_feature:
             extra[f] = _missing_feature(f, side)
         else:
             notes.append(f"feature `{f}` is not in the {side} data and was left out")
-    skipped = [f for f in present if kinds[f] is None]
     if skipped:
         notes.append(f"not monitored (unsupported column type): {', '.join(skipped)}")
     if plan.segment:
@@ -165,7 +180,9 @@ def _compute(plan: SignalPlan, features: list[str], on_feature: Callable[[str], 
 
 def _importances(plan: SignalPlan, production: pl.DataFrame, reference: pl.DataFrame, features: list[str],
                  kinds: Mapping[str, FeatureKind], store: Store | None) -> dict[str, Importance]:
-    """Both sides' feature importances for attribution drift, through the cache."""
+    """Both sides' feature importances (``SignalInfo.needs_importance``), through the cache: the reference's
+    for the option ``reference_target``, production's for ``production_target``, with the option ``task``
+    (production is scored with the reference's task when it is None)."""
     assert plan.production is not None
     assert plan.reference is not None
     options = plan.options
@@ -174,14 +191,19 @@ def _importances(plan: SignalPlan, production: pl.DataFrame, reference: pl.DataF
     for side, ref, frame, target in (("reference", plan.reference, reference, options["reference_target"]),
                                      ("production", plan.production, production, options["production_target"])):
         if target not in frame.columns:
-            raise DataError(f"feature attribution drift: target column `{target}` is not in the {side} data")
+            raise DataError(f"{plan.type.replace('_', ' ')}: target column `{target}` is not in the {side} data")
         importance, _ = cached_importance(
-            ref, lambda frame=frame: (frame, kinds), monitor=plan.monitor, store=store, target=target,
+            ref, partial(_loaded, frame, kinds), monitor=plan.monitor, store=store, target=target,
             features=features, overrides=plan.feature_overrides, task=task, segment=plan.segment,
         )
         out[f"{side}_importance"] = importance
         task = task or importance.task  # production is scored with the reference's task
     return out
+
+
+def _loaded(frame: pl.DataFrame, kinds: Mapping[str, FeatureKind]) -> tuple[pl.DataFrame, Mapping[str, FeatureKind]]:
+    """The frame already read and its kinds, as ``cached_importance`` loads them on a cache miss."""
+    return frame, kinds
 
 
 def _finite(result: SignalResult) -> SignalResult:
@@ -220,14 +242,5 @@ def _clean(value: Any) -> Any:
 
 
 def merge_batches(signal_type: str, batches: list[SignalResult]) -> SignalResult:
-    """One signal result from the results of its feature batches (first failure wins)."""
-    failed = next((b for b in batches if b.status != "completed"), None)
-    if failed is not None:
-        return failed
-    features: dict[str, FeatureResult] = {}
-    notes: list[str] = []
-    for b in batches:
-        features.update(b.features)
-        notes += [n for n in b.notes if n not in notes]
-    return SignalResult(type=signal_type, status="completed", features=features, notes=notes,
-                        row_counts=batches[0].row_counts if batches else {})
+    """One signal result from the results of its feature batches, as the signal type's record merges them."""
+    return signal_info(signal_type).merge(signal_type, batches)

@@ -20,7 +20,7 @@ from monitoring.data.read import file_versions
 from monitoring.errors import MonitoringError, SignalError
 from monitoring.storage.base import Store
 from signals.importance import Importance, ImportanceConfig, ImportanceError, feature_importance
-from signals.registry import FeatureKind
+from signals.info import FeatureKind
 
 if TYPE_CHECKING:
     from monitoring.data.refs import DataRef

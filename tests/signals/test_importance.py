@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from signals.importance import ImportanceConfig, ImportanceError, feature_importance, infer_task
+from signals.importance import ImportanceConfig, ImportanceError, feature_importance
 
 SMALL = ImportanceConfig(n_estimators=60, explain_rows=600)
 
@@ -99,9 +99,16 @@ def test_errors_name_the_problem() -> None:
         feature_importance(frame, target="score", features=["score"], kinds=kinds)
 
 
-@pytest.mark.parametrize(("values", "task"), [
-    ([0, 1] * 50, "classification"), (["a", "b"], "classification"), ([True, False], "classification"),
-    (list(range(100)), "regression"), ([0.5, 1.5], "regression"),
-])
-def test_task_follows_the_kind_of_the_target(values: list[object], task: str) -> None:
-    assert infer_task(pl.Series(values)) == task
+def test_a_label_of_integral_floats_is_classes_and_their_importance_a_classifier_s() -> None:
+    """A 0/1 label written as floats (as pandas writes an integer column with nulls) is a class label."""
+    frame = _uniform(1500, seed=9).with_columns((pl.col("x0") > 0).cast(pl.Float64).alias("y"))
+    result = feature_importance(frame, target="y", features=["x0", "x1"], kinds=dict.fromkeys(["x0", "x1"],
+                                                                                             "numerical"), config=SMALL)
+    assert (result.task, result.classes) == ("classification", 2)
+    assert result.ranked()[0] == "x0"
+
+
+def test_a_label_that_cannot_be_one_names_the_column() -> None:
+    frame = _uniform(20, seed=3).with_columns(pl.Series("y", [[1]] * 20))
+    with pytest.raises(ImportanceError, match=r"target column `y` has type List\(Int64\), which cannot be a label"):
+        feature_importance(frame, target="y", features=["x0"], kinds={"x0": "numerical"})
