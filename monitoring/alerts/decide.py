@@ -108,15 +108,22 @@ def breaches(run: Mapping[str, Any]) -> list[Breach]:
     return sorted(rows, key=lambda b: (-b.exceedance, -abs(b.value - b.threshold), b.key))
 
 
-def failures(run: Mapping[str, Any]) -> list[Failure]:
-    """Alert-enabled signals whose status is ``failed`` (skipped and unsupported signals do not alert)."""
+def failures(run: Mapping[str, Any], *, statuses: frozenset[str] = frozenset({"failed"})) -> list[Failure]:
+    """Alert-enabled signals whose status is one of ``statuses``: ``failed``, and ``skipped`` (no rows in
+    the window) when the monitor alerts on missing data. Unsupported signals never alert."""
     return [Failure(signal=name, type=sig.get("type", ""), status=sig["status"], error=sig.get("error"))
             for name, sig in run.get("signals", {}).items()
-            if _alert_enabled(sig) and sig.get("status") == "failed"]
+            if _alert_enabled(sig) and sig.get("status") in statuses]
 
 
-def _state(run: Mapping[str, Any], alert_on_failure: bool) -> tuple[frozenset[BreachKey], frozenset[str]]:
-    failed = frozenset(f.signal for f in failures(run)) if alert_on_failure else frozenset()
+def alerting_statuses(notification: AlertNotification) -> frozenset[str]:
+    """The signal statuses that alert under ``notification``: failures, and no data (``skipped``)."""
+    return frozenset({"failed"} if notification.alert_on_failure else set()) | \
+        frozenset({"skipped"} if notification.alert_on_no_data else set())
+
+
+def _state(run: Mapping[str, Any], statuses: frozenset[str]) -> tuple[frozenset[BreachKey], frozenset[str]]:
+    failed = frozenset(f.signal for f in failures(run, statuses=statuses))
     return frozenset(b.key for b in breaches(run)), failed
 
 
@@ -149,11 +156,14 @@ def decide(run: Mapping[str, Any], notification: AlertNotification, *,
     sends one "resolved" message. The first run of a monitor compares against an empty set.
     """
     rows = breaches(run)
-    failed = failures(run) if notification.alert_on_failure else []
-    current = _state(run, notification.alert_on_failure)
+    statuses = alerting_statuses(notification)
+    failed = failures(run, statuses=statuses)
+    current = _state(run, statuses)
+    no_data = sum(f.status == "skipped" for f in failed)
     what = ", ".join(p for p in (
         _count(len({b.signal for b in rows}), "signal") + " breached" if rows else "",
-        _count(len(failed), "signal") + " failed" if failed else "",
+        _count(len(failed) - no_data, "signal") + " failed" if len(failed) > no_data else "",
+        _count(no_data, "signal") + " had no data" if no_data else "",
     ) if p)
     common = {"mode": notification.mode, "breaches": tuple(rows), "failures": tuple(failed)}
     if notification.mode == "every_run":
@@ -162,7 +172,7 @@ def decide(run: Mapping[str, Any], notification: AlertNotification, *,
         return Decision(alert=False, reason="no alert-enabled signal breached or failed", **common)
 
     prev_id = previous.get("run_id") if previous else None
-    before = _state(previous, notification.alert_on_failure) if previous else (frozenset(), frozenset())
+    before = _state(previous, statuses) if previous else (frozenset(), frozenset())
     new_keys = current[0] - before[0]
     extra = {"previous_run_id": prev_id, "new_keys": frozenset(new_keys)}
     if current == before:

@@ -67,6 +67,9 @@ class AlertNotification(Strict):
     emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(default_factory=list)
     mode: Literal["every_run", "on_change"] = "every_run"
     alert_on_failure: bool = True
+    alert_on_no_data: bool = Field(True, description=(
+        "Our extension: alert when an alert-enabled signal was skipped because its window (or segment) "
+        "had no rows; a broken data pipeline is the most common thing a monitor must catch."))
     webhooks: list[Webhook] = Field(default_factory=list)
 
 

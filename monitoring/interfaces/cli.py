@@ -25,10 +25,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from monitoring.definition import json_schema, load_file
+from monitoring.alerts.decide import alerting_statuses, failures
+from monitoring.definition import AlertNotification, json_schema, load_file
 from monitoring.errors import DefinitionError, MonitoringError
 from monitoring.interfaces import cli_remote
-from monitoring.names import parse_utc
+from monitoring.names import iso_utc, parse_utc
 from monitoring.run.local import run_local
 from monitoring.run.plan import RunPlan
 from monitoring.schedule.recurrence import latest_fire_time
@@ -76,8 +77,10 @@ def summary_table(run: dict[str, Any], *, only_thresholded: bool = False) -> Tab
     return table
 
 
-def _exit_code(run: dict[str, Any]) -> int:
-    if any(s["status"] == "failed" for s in run["signals"].values()):
+def _exit_code(run: dict[str, Any], notification: AlertNotification) -> int:
+    """2 when an alert-enabled signal failed or (``alert_on_no_data``) had no rows, 3 on a breach, else 0."""
+    if any(s["status"] == "failed" for s in run["signals"].values()) or failures(
+            run, statuses=alerting_statuses(notification) - {"failed"}):
         return EXIT_INVALID
     return EXIT_BREACH if run["breached"] else EXIT_OK
 
@@ -129,11 +132,15 @@ def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: da
         style = "bold red" if record.get("status") == "failed" else "cyan"
         reason = f" ({record['error']})" if record.get("error") else ""
         console.print(f"alert:   {channel} [{style}]{record.get('status')}[/] {where}{reason}", highlight=False)
-    return _exit_code(run)
+    return _exit_code(run, loaded.schedule.create_monitor.alerts)
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    at = args.at or datetime.now(UTC)
+    now = datetime.now(UTC)
+    if args.at is not None and args.at > now:
+        raise MonitoringError(f"--at {iso_utc(args.at)} is later than now ({iso_utc(now)}): a run can only "
+                              "read data that has arrived; give a past time")
+    at = args.at or now
     return _run(Path(args.file), at, Path(args.out), console, verbose=args.verbose)
 
 

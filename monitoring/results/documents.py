@@ -28,11 +28,20 @@ def signal_summary(result: SignalResult, context: Mapping[str, Any]) -> dict[str
 
 
 def run_status(statuses: list[str]) -> str:
-    """``failed`` when every signal failed, ``partial`` when some did, else ``completed``."""
+    """``failed`` when every signal failed, ``partial`` when some did, ``no_data`` when no signal failed or
+    completed and at least one was skipped for lack of rows, else ``completed``.
+
+    >>> run_status(["completed", "skipped"]), run_status(["skipped", "unsupported"]), run_status(["failed"])
+    ('completed', 'no_data', 'failed')
+    """
     failed = sum(s == "failed" for s in statuses)
     if statuses and failed == len(statuses):
         return "failed"
-    return "partial" if failed else "completed"
+    if failed:
+        return "partial"
+    if "skipped" in statuses and "completed" not in statuses:
+        return "no_data"
+    return "completed"
 
 
 def build_run(*, monitor: str, fire_time: datetime, definition_version: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import traceback
@@ -61,10 +62,36 @@ def _segment(frame: pl.DataFrame, segment: Mapping[str, Any] | None, *, side: st
     return frame.filter(condition.fill_null(False))
 
 
-def _missing_feature(feature: str, side: str) -> FeatureResult:
+def _missing_text(feature: str, side: str, columns: list[str]) -> str:
+    """``column `x` is not in the production data; did you mean `y`?`` (closest names by difflib)."""
+    close = difflib.get_close_matches(feature, columns, n=2, cutoff=0.6)
+    hint = "; did you mean " + " or ".join(f"`{c}`" for c in close) + "?" if close else ""
+    return f"column `{feature}` is not in the {side} data{hint}"
+
+
+def _missing_feature(feature: str, side: str, columns: list[str]) -> FeatureResult:
+    """A listed feature that a side lacks: a failed feature whose reason names the closest columns."""
     return FeatureResult(kind="unknown", row_counts={"reference": 0, "production": 0},
                          metrics={"missing": judge(None, None, greater_is_better=False,
-                                                   reason=f"column `{feature}` is not in the {side} data")})
+                                                   reason=_missing_text(feature, side, columns))})
+
+
+def _check_listed_features(plan: SignalPlan, info: SignalInfo, features: list[str], production: pl.DataFrame,
+                           reference: pl.DataFrame) -> dict[str, list[str]]:
+    """Each side's columns when a listed feature is missing from the frames read (else nothing); fails
+    the signal when none of its listed features is in both sides' data, which would otherwise look like
+    an empty window, hiding a typo behind a "no rows" skip."""
+    if not info.selects_features or all(f in production.columns and f in reference.columns for f in features):
+        return {}
+    assert plan.production is not None
+    assert plan.reference is not None
+    sides = (("production", plan.production.columns()), ("reference", plan.reference.columns()))
+    if any(all(f in cols for _, cols in sides) for f in features):
+        return dict(sides)
+    side, columns = next((side, cols) for side, cols in sides if any(f not in cols for f in features))
+    missing = next(f for f in features if f not in columns)
+    more = f" (nor any of {len(features) - 1} other listed feature(s))" if len(features) > 1 else ""
+    raise DataError(f"no listed feature is in the data: {_missing_text(missing, side, columns)}{more}")
 
 
 def compute_signal(plan: SignalPlan, *, features: list[str] | None = None,
@@ -108,8 +135,10 @@ def _read(plan: SignalPlan, info: SignalInfo,
     prod_columns, ref_columns = info.columns(features, plan.options, segment_column)
     production = plan.production.read(prod_columns)
     reference = plan.reference.read(ref_columns)
-    for side, frame, ref in (("production", production, plan.production), ("reference", reference, plan.reference)):
-        if frame.height == 0:
+    for side, frame, ref, wanted in (("production", production, plan.production, prod_columns),
+                                     ("reference", reference, plan.reference, ref_columns)):
+        # a frame with none of the listed features has no columns and so no rows: the feature check names them
+        if frame.height == 0 and (frame.width > 0 or not wanted or not info.selects_features):
             return _skipped(plan, production, reference,
                             f"the {side} window {Window.from_dict(ref.window)} of {ref.uri} has no rows")
     return production, reference
@@ -138,6 +167,7 @@ def _compute(plan: SignalPlan, features: list[str], on_feature: Callable[[str], 
     if isinstance(read, SignalResult):
         return read
     production, reference = read
+    columns = _check_listed_features(plan, info, features, production, reference)
     present = [f for f in features if f in production.columns and f in reference.columns]
     kinds = infer_kinds(reference, present, overrides=plan.feature_overrides)  # type: ignore[arg-type]
     usable = [f for f in present if kinds[f] is not None]
@@ -153,11 +183,12 @@ def _compute(plan: SignalPlan, features: list[str], on_feature: Callable[[str], 
         kinds={f: kinds[f] for f in usable}, thresholds=plan.thresholds, on_feature=on_feature, **options,
     )
     return _annotated(plan, info, result, features, production, reference,
-                      skipped=[f for f in present if kinds[f] is None])
+                      skipped=[f for f in present if kinds[f] is None], columns=columns)
 
 
 def _annotated(plan: SignalPlan, info: SignalInfo, result: SignalResult, features: list[str],
-               production: pl.DataFrame, reference: pl.DataFrame, *, skipped: list[str]) -> SignalResult:
+               production: pl.DataFrame, reference: pl.DataFrame, *, skipped: list[str],
+               columns: Mapping[str, list[str]]) -> SignalResult:
     """The result with the features missing on a side (a result each, or a note), the unsupported
     columns, the segment and the signal's own notes."""
     notes = list(plan.notes)
@@ -167,7 +198,7 @@ def _annotated(plan: SignalPlan, info: SignalInfo, result: SignalResult, feature
         if side is None:
             continue
         if info.per_feature:
-            extra[f] = _missing_feature(f, side)
+            extra[f] = _missing_feature(f, side, columns.get(side, []))
         else:
             notes.append(f"feature `{f}` is not in the {side} data and was left out")
     if skipped:

@@ -64,10 +64,20 @@ def test_every_run_alerts_on_breach_and_on_failure(make_run: MakeRun) -> None:
     assert not decide(failed_run, AlertNotification(alert_on_failure=False)).alert
 
 
-def test_skipped_signals_do_not_alert(make_run: MakeRun) -> None:
+def test_a_signal_skipped_for_no_data_alerts_unless_the_monitor_says_not_to(make_run: MakeRun) -> None:
+    """Issue 10: a broken data pipeline is the most common thing a monitor must catch (alert_on_no_data)."""
     run = make_run("20261128T0315Z")
     run["signals"]["data-drift"].update(status="skipped", error="the production window has no rows", features={})
-    assert not decide(run, AlertNotification()).alert
+    run["signals"]["prediction-drift"].update(status="unsupported", error="needs a tokenizer", features={})
+    for name in ("data-quality", "feature-attribution-drift", "model-performance", "custom-signal"):
+        run["signals"].pop(name, None)
+    for sig in run["signals"].values():
+        sig["features"] = {} if sig["status"] != "completed" else sig["features"]
+    decision = decide(run, AlertNotification())
+    assert decision.alert
+    assert [(f.signal, f.status) for f in decision.failures] == [("data-drift", "skipped")]
+    assert "1 signal had no data" in decision.reason
+    assert not decide(run, AlertNotification(alert_on_no_data=False)).alert
 
 
 def test_previous_run_is_the_latest_earlier_run_json(results: LocalStore, make_run: MakeRun) -> None:

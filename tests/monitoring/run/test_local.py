@@ -90,15 +90,59 @@ def test_cli_run_exit_codes_and_outputs(demo: Path, tmp_path: Path) -> None:
                 console=_console()) == EXIT_OK
 
 
-def test_a_window_with_no_rows_skips_the_signal_with_the_reason(demo: Path, tmp_path: Path) -> None:
+def test_a_window_with_no_rows_skips_the_signal_and_alerts_no_data(demo: Path, tmp_path: Path) -> None:
+    """Issue 10: a window with no rows is `skipped` with the reason, the run is `no_data` (not `completed`),
+    the owners are alerted and the exit status is 2; `alert_on_no_data: false` turns the alert off."""
     console = _console()
-    code = main(["run", str(demo / "monitor.yaml"), "--at", "2030-01-01T09:00Z", "--out", str(tmp_path)],
+    code = main(["run", str(demo / "monitor.yaml"), "--at", "2020-01-01T09:00Z", "--out", str(tmp_path)],
                 console=console)
-    run = json.loads((tmp_path / "fraud-detection-demo" / "20300101T0315Z" / "run.json").read_text())
+    run = json.loads((tmp_path / "fraud-detection-demo" / "20200101T0315Z" / "run.json").read_text())
     assert run["signals"]["data-drift"]["status"] == "skipped"
     assert "has no rows" in run["signals"]["data-drift"]["error"]
-    assert run["status"] == "completed"
+    assert run["status"] in ("no_data", "partial")
+    assert code == EXIT_INVALID
+    alert = json.loads((tmp_path / "fraud-detection-demo" / "20200101T0315Z" / "alert.json").read_text())
+    assert "had no data" in alert["reason"]
+    quiet = (demo / "monitor.yaml").read_text().replace("  alert_notification:\n",
+                                                        "  alert_notification:\n    alert_on_no_data: false\n", 1)
+    assert "alert_on_no_data: false" in quiet
+    (demo / "quiet.yaml").write_text(quiet)
+    code = main(["run", str(demo / "quiet.yaml"), "--at", "2020-01-01T09:00Z", "--out", str(tmp_path / "q")],
+                console=_console())
     assert code == EXIT_OK
+
+
+def test_a_run_at_a_future_time_is_refused(demo: Path, tmp_path: Path) -> None:
+    console = _console()
+    code = main(["run", str(demo / "monitor.yaml"), "--at", "2100-01-01T09:00Z", "--out", str(tmp_path)],
+                console=console)
+    assert code == EXIT_INVALID
+    assert "later than now" in console.export_text()
+    assert not (tmp_path / "fraud-detection-demo").exists()
+
+
+def test_listed_features_missing_from_the_data_fail_with_the_closest_name(demo: Path, tmp_path: Path) -> None:
+    """Issue 10: `features: [nope]` used to be a "no rows" skip with exit 0 on a window of thousands of rows."""
+    text = (demo / "monitor.yaml").read_text()
+    assert "features: all_features" in text or "features:" in text
+    for name, features, out in (("none", "[amout, nope]", "a"), ("some", "[amout, amount]", "b")):
+        changed = text.replace("features: all_features", f"features: {features}", 1)
+        assert changed != text
+        (demo / f"{name}.yaml").write_text(changed)
+        main(["run", str(demo / f"{name}.yaml"), "--at", "2026-03-10T09:00Z", "--out", str(tmp_path / out)],
+             console=_console())
+    run_dir = tmp_path / "a" / "fraud-detection-demo" / "20260310T0315Z"
+    failed = next(s for s in json.loads((run_dir / "run.json").read_text())["signals"].values()
+                  if s["status"] == "failed")
+    assert "no listed feature is in the data: column `amout` is not in the" in failed["error"]
+    assert "did you mean `amount`?" in failed["error"]
+    run_dir = tmp_path / "b" / "fraud-detection-demo" / "20260310T0315Z"
+    signals = json.loads((run_dir / "run.json").read_text())["signals"]
+    with_amount = next(s for s in signals.values() if {"amount", "amout"} <= set(s.get("features") or {}))
+    assert with_amount["status"] == "completed"
+    reason = with_amount["features"]["amout"]["metrics"]["missing"]["reason"]
+    assert reason.startswith("column `amout` is not in the")
+    assert "did you mean `amount`?" in reason
 
 
 def test_a_failing_signal_does_not_sink_the_others(demo: Path, tmp_path: Path) -> None:
