@@ -33,7 +33,7 @@ from monitoring.alerts.record import (
 from monitoring.alerts.webhooks import payload, post_json, webhook_url
 from monitoring.definition import AlertNotification, Webhook
 from monitoring.errors import AlertDeliveryError, ConfigurationError, MonitoringError, SendError
-from monitoring.settings import setting
+from monitoring.settings import get_settings
 from monitoring.storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 EMAIL = "email"
 _MONITOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _RUN_ID = re.compile(r"^\d{8}T\d{4}Z$")
-_ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 
 def _notification(alert_notification: Mapping[str, Any] | AlertNotification | None) -> AlertNotification:
@@ -69,10 +68,7 @@ def recipients(notification: AlertNotification) -> list[str]:
     if notification.emails:
         chosen = list(notification.emails)
     else:
-        chosen = [a.strip() for a in re.split(r"[,;]", setting("ALERT_DEFAULT_RECIPIENTS") or "") if a.strip()]
-        bad = [a for a in chosen if not _ADDRESS.match(a)]
-        if bad:
-            raise ConfigurationError(f"ALERT_DEFAULT_RECIPIENTS holds `{bad[0]}`, which is not an email address")
+        chosen = get_settings().alert_default_recipients
     seen: dict[str, str] = {}
     for address in chosen:
         seen.setdefault(address.lower(), address)
@@ -132,7 +128,7 @@ class _Delivery:
                          generation=result.generation, service_status=result.service_status,
                          location=result.location)
             return
-        email = build_message(self.content, sender=setting("ACS_SENDER_ADDRESS") or LOCAL_SENDER,
+        email = build_message(self.content, sender=get_settings().acs_sender_address or LOCAL_SENDER,
                               recipients=channel.recipients, message_id=channel.operation_id,
                               date=datetime.now(UTC), run_ref=f"{self.record.monitor}/{self.record.run_id}")
         try:

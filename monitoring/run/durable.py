@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from monitoring.dispatch.due import RunRequest
-from monitoring.errors import ConfigurationError, MonitoringError, WriteConflict
+from monitoring.errors import MonitoringError, WriteConflict
 from monitoring.names import run_id
 from monitoring.run.compute import compute_signal, merge_batches
 from monitoring.run.finish import complete_run
 from monitoring.run.plan import RunPlan, SignalPlan, plan_run
-from monitoring.settings import setting
+from monitoring.settings import get_settings
 from monitoring.storage.base import write_json
 from signals.registry import signal_info
 from signals.results import SignalResult
@@ -129,15 +129,8 @@ class RunOutcome(_Message):
 
 
 def features_per_activity() -> int:
-    """``FEATURES_PER_ACTIVITY`` as a positive integer."""
-    raw = setting("FEATURES_PER_ACTIVITY") or ""
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigurationError(f"FEATURES_PER_ACTIVITY must be a positive integer, got {raw!r}")
-    return value
+    """``FEATURES_PER_ACTIVITY``, a positive integer (validated by the settings)."""
+    return get_settings().features_per_activity
 
 
 def _batches(signal: SignalPlan, size: int) -> int:

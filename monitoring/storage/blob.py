@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from monitoring.errors import ConfigurationError, WriteConflict
 from monitoring.names import safe_path
-from monitoring.settings import setting
+from monitoring.settings import get_settings
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient, ContainerClient
@@ -30,10 +30,12 @@ def service_client(connection_string: str | None = None, account: str | None = N
     """A client for the data account: the given connection string or account, else the settings."""
     from azure.storage.blob import BlobServiceClient
 
-    connection_string = connection_string or setting("STORAGE_CONNECTION_STRING")
+    settings = get_settings()
+    configured = settings.storage_connection_string
+    connection_string = connection_string or (configured.get_secret_value() if configured else None)
     if connection_string:
         return BlobServiceClient.from_connection_string(connection_string)
-    account = account or setting("DATA_STORAGE_ACCOUNT")
+    account = account or settings.data_storage_account
     if not account:
         raise ConfigurationError(
             "Blob Storage needs DATA_STORAGE_ACCOUNT (the account name; the managed identity is used) or, "
