@@ -94,6 +94,7 @@ class WaitBudgetExceeded(Exception):
     """A Retry-After (or backoff) would outlast the delivery's wait budget.
 
     Not an AzureError on purpose: azure-core's retry policy retries AzureErrors, and this must end the attempt.
+    Internal: this module catches it and raises a :class:`~monitoring.errors.SendError`, so no user sees it.
     """
 
 

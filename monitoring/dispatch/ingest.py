@@ -36,7 +36,7 @@ import polars as pl
 from monitoring.data.formats import SUPPORTED_SUFFIXES, scan_files
 from monitoring.data.uris import is_cloud, split_cloud
 from monitoring.dispatch.due import arrival_runs
-from monitoring.errors import MonitoringError
+from monitoring.errors import IngestProblem, MonitoringError
 from monitoring.names import as_utc
 
 if TYPE_CHECKING:
@@ -54,10 +54,6 @@ _PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]{0,254}$")
 _KINDS = {".parquet": "parquet", ".jsonl": "JSONL", ".ndjson": "JSONL", ".json": "JSONL", ".csv": "CSV"}
 
 Status = Literal["ingested", "quarantined", "duplicate", "missing", "superseded"]
-
-
-class IngestProblem(MonitoringError):
-    """An upload cannot join its dataset; the message is the reason recorded in ``<name>.error.json``."""
 
 
 @dataclass(frozen=True)
@@ -418,7 +414,7 @@ def receive(name: str, *, etag: str | None, definitions: DefinitionStore, incomi
 
 
 __all__ = [
-    "MAX_UPLOAD_BYTES", "Arrival", "IngestOutcome", "IngestProblem", "dataset_of_uri", "destination_name",
+    "MAX_UPLOAD_BYTES", "Arrival", "IngestOutcome", "dataset_of_uri", "destination_name",
     "etag_token", "ingest_blob", "latest_schema", "partition_day", "quarantine_name", "read_upload", "receive",
     "schema_problems", "split_name", "timestamp_columns",
 ]

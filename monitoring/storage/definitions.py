@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from monitoring.definition import load_text
-from monitoring.errors import DefinitionError, MonitoringError
+from monitoring.errors import DefinitionError, DefinitionNotFound, MonitoringError
 from monitoring.storage.blob import MONITORS, _with_container, container_client
 
 if TYPE_CHECKING:
@@ -21,10 +21,6 @@ DEFINITION_SUFFIXES = (".yaml", ".yml")
 
 # --------------------------------------------------------------------------------------------------
 # Monitor definitions
-
-
-class DefinitionNotFound(MonitoringError):
-    """No definition of that monitor is in the ``monitors`` container."""
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ def test_values_are_typed(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> 
     assert settings.acs_endpoint == "https://x.communication.azure.com"
     assert settings.acs_connection_string is not None
     assert settings.acs_connection_string.access_key == "a2V5"
-    assert settings.monitoring_outbox is not None and "~" not in str(settings.monitoring_outbox)
+    assert settings.monitoring_outbox is not None
+    assert "~" not in str(settings.monitoring_outbox)
     assert "a2V5" not in repr(settings)
     assert "UseDevelopmentStorage" not in repr(settings)
 
