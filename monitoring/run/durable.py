@@ -27,6 +27,7 @@ from monitoring.dispatch.due import RunRequest
 from monitoring.errors import MonitoringError, WriteConflict
 from monitoring.names import run_id
 from monitoring.run.compute import compute_signal, merge_batches
+from monitoring.run.custom import load_custom_signals
 from monitoring.run.finish import complete_run
 from monitoring.run.plan import RunPlan, SignalPlan, plan_run
 from monitoring.settings import get_settings
@@ -148,6 +149,7 @@ def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store
     if request.definition_version and loaded.version != request.definition_version:
         log.warning("monitor %s changed after %s was scheduled (version %s, now %s); running the current one",
                     request.monitor, request.instance_id, request.definition_version, loaded.version)
+    load_custom_signals()
     plan = plan_run(loaded, request.fire_time, store=store)
     path = f"{plan.prefix}/plan.json"
     write_json(store, path, plan.model_dump(mode="json"))
@@ -186,6 +188,7 @@ def transient_errors() -> tuple[type[BaseException], ...]:
 
 def compute_step(ref: BatchRef, *, store: Store) -> BatchOutcome:
     """Compute one batch of one signal and store its full result; return a summary."""
+    load_custom_signals()
     plan = read_plan(store, ref.plan_path)
     signal = _signal(plan, ref.signal)
     size = ref.features_per_activity

@@ -33,7 +33,8 @@ def test_every_error_derives_from_monitoring_error_and_says_what_it_is() -> None
     assert len(classes) >= 10
     for cls in classes:
         assert issubclass(cls, MonitoringError), cls
-        assert cls.__doc__ and "\n" not in cls.__doc__.strip(), cls
+        assert cls.__doc__, cls
+        assert "\n" not in cls.__doc__.strip(), cls
     assert issubclass(MonitoringError, ValueError)
 
 
