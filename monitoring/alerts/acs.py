@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlparse
 
 from monitoring.alerts.record import operation_id
@@ -59,7 +59,7 @@ class AcsConfig:
 class AcsResult:
     """What the service said: ``sent`` (Succeeded) or ``accepted`` (queued, still running when we stopped)."""
 
-    status: str
+    status: Literal["sent", "accepted"]
     service_status: str | None
     operation_id: str
     generation: int

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -262,9 +263,9 @@ def deliver_alerts(run: Mapping[str, Any], alert_notification: Mapping[str, Any]
             continue
         interrupted = channel.attempts > 0
         if key == EMAIL:
-            delivery.run(key, channel, lambda c, again=interrupted: delivery.send_email(c, check_first=again))
+            delivery.run(key, channel, partial(delivery.send_email, check_first=interrupted))
         else:
-            delivery.run(key, channel, lambda c, f=fmt: delivery.send_webhook(c, f))
+            delivery.run(key, channel, partial(delivery.send_webhook, fmt=fmt))
 
     failed = {k: c.error for k, c in record.channels.items() if c.status == "failed"}
     if failed and raise_on_failure:

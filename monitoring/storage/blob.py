@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitoring.errors import ConfigurationError, WriteConflict
 from monitoring.names import safe_path
@@ -111,19 +111,26 @@ class BlobStore:
         from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
         from azure.storage.blob import ContentSettings
 
-        conditions: dict[str, object] = {}
+        etag: str | None = None
+        match: MatchConditions | None = None
         with self._lock:
             guarded = self.optimistic and path in self._etags
             seen = self._etags.get(path)
         if guarded and seen is None:
-            conditions = {"match_condition": MatchConditions.IfMissing}
+            match = MatchConditions.IfMissing
         elif guarded:
-            conditions = {"etag": seen, "match_condition": MatchConditions.IfNotModified}
+            etag, match = seen, MatchConditions.IfNotModified
         blob = self.container.get_blob_client(self._name(path))
         settings = ContentSettings(content_type=content_type)
+
+        def upload() -> dict[str, Any]:
+            if etag is None:  # the SDK passes an `etag=None` through to the HTTP session, which rejects it
+                return blob.upload_blob(data, overwrite=True, content_settings=settings, match_condition=match)
+            return blob.upload_blob(data, overwrite=True, content_settings=settings, etag=etag,
+                                    match_condition=match)
+
         try:
-            result = _with_container(self.container, lambda: blob.upload_blob(
-                data, overwrite=True, content_settings=settings, **conditions))
+            result = _with_container(self.container, upload)
         except (ResourceModifiedError, ResourceExistsError) as exc:
             with self._lock:
                 self._etags.pop(path, None)
