@@ -13,10 +13,12 @@ demo: $(VENV)/.runtime
 
 test: $(VENV)/.dev $(INFRA_VENV)/.installed node_modules/.bin/azurite chromium
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -n auto --durations=15
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: $(VENV)/.dev
 	$(PY) bench/bench_run.py

@@ -1,6 +1,7 @@
 r"""Example custom signals, registered by name so a monitor YAML can use them as ``component_id``.
 
-This module is listed in ``signals.custom.CUSTOM_SIGNAL_MODULES``; a new signal is one decorated function
+The local demo loads this module (``python -m monitoring demo``); an app lists it, or its own modules, in the
+CUSTOM_SIGNAL_MODULES setting. A new signal is one decorated function
 here (or in another listed module). Each receives lazy frames of the windowed production and reference
 data and the YAML's ``inputs``, and returns ``(group, metric_name, value)`` rows::
 

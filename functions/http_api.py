@@ -23,12 +23,17 @@ from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrc
 
 from functions.starts import start_run
 from monitoring.dispatch.due import DueRun
-from monitoring.errors import ConfigurationError, DefinitionError, MonitoringError
-from monitoring.interfaces.remote import (
-    MAX_DEFINITION_BYTES,
+from monitoring.errors import (
+    ConfigurationError,
+    DefinitionError,
     DefinitionTooLarge,
+    MonitoringError,
+    NotFound,
     RequestError,
     RunNotFound,
+)
+from monitoring.interfaces.remote import (
+    MAX_DEFINITION_BYTES,
     apply_text,
     check_monitor_name,
     check_run_id,
@@ -41,7 +46,7 @@ from monitoring.interfaces.remote import (
 )
 from monitoring.names import instance_id
 from monitoring.storage.blob import results_store
-from monitoring.storage.definitions import DefinitionNotFound, definition_store
+from monitoring.storage.definitions import definition_store
 
 bp = df.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -55,7 +60,7 @@ def _error(exc: MonitoringError) -> func.HttpResponse:
     """The JSON error response of a domain error: the status says whose fault, the body says what."""
     if isinstance(exc, DefinitionError):
         return _json({"error": "invalid monitor definition", "source": exc.source, "problems": exc.problems}, 422)
-    if isinstance(exc, DefinitionNotFound | RunNotFound):
+    if isinstance(exc, NotFound):
         return _json({"error": str(exc)}, 404)
     if isinstance(exc, DefinitionTooLarge):
         return _json({"error": str(exc), "limit": MAX_DEFINITION_BYTES}, 413)

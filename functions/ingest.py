@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 
 def _etag(blob: func.InputStream) -> str | None:
-    properties = blob.blob_properties or {}
+    # Set by the Python worker for blob triggers, but not declared on azure-functions' InputStream type.
+    properties = getattr(blob, "blob_properties", None) or {}
     return properties.get("ETag") or properties.get("Etag") or properties.get("etag")
 
 

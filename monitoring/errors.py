@@ -1,4 +1,10 @@
-"""The errors a user can cause, each with a message that names the problem and the fix."""
+"""The errors a user can cause, each with a message that names the problem and the fix.
+
+Every exception a user can see (the CLI prints it, the HTTP API answers it, alert.json records it) derives
+from :class:`MonitoringError`, a ``ValueError``. ``signals/`` cannot import this module: its errors are
+plain ``ValueError``/``TypeError``/``LookupError`` that the runner turns into a failed signal, and
+``monitoring.run`` converts the ones it re-raises (importance: :class:`SignalError`).
+"""
 
 from __future__ import annotations
 
@@ -21,12 +27,36 @@ class DataError(MonitoringError):
     """Data cannot be found, read or used as the definition asks."""
 
 
+class IngestProblem(DataError):
+    """An upload cannot join its dataset; the message is the reason recorded in ``<name>.error.json``."""
+
+
 class ConfigurationError(MonitoringError):
     """A setting or an asset mapping the run needs is missing or wrong."""
 
 
 class SignalError(MonitoringError):
     """A signal cannot be computed on the data it was given."""
+
+
+class RequestError(MonitoringError):
+    """A request names something malformed (a monitor name, a run ID, a time); the message says which."""
+
+
+class DefinitionTooLarge(RequestError):
+    """A posted definition is larger than the HTTP API accepts."""
+
+
+class NotFound(MonitoringError):
+    """What a request names does not exist (the HTTP API answers 404)."""
+
+
+class DefinitionNotFound(NotFound):
+    """No definition of that monitor is in the definition store."""
+
+
+class RunNotFound(NotFound):
+    """Neither Durable nor the results store knows that run."""
 
 
 class WriteConflict(MonitoringError):

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 from scipy import stats
 
@@ -81,7 +82,7 @@ def normalized_discounted_cumulative_gain(relevance: np.ndarray, score: np.ndarr
     return discounted_cumulative_gain(relevance, score) / ideal
 
 
-def _ranks(values: Sequence[float] | np.ndarray) -> list[int]:
+def _ranks(values: npt.ArrayLike) -> list[int]:
     """1 for the most important; equal importances share the best rank of their group."""
     return [int(r) for r in stats.rankdata(-np.asarray(values, dtype=np.float64), method="min")]
 

@@ -1,17 +1,24 @@
 """Custom signals: Python functions registered in the app by name, never loaded from a path in a YAML.
 
-A monitor's ``component_id`` names a registered signal; only modules listed in
-:data:`CUSTOM_SIGNAL_MODULES` are imported to find registrations, so code named in a monitor YAML runs only
-if it was shipped with the app and registered there. A custom signal receives lazy frames of the windowed
-(and segmented) production and reference data and the YAML's ``inputs``, and returns rows of
-``(group, metric_name, value)``: a list of tuples or a polars frame with those three columns. Each row
-becomes one metric of the group ``group``; thresholds come from the YAML's ``metric_thresholds`` list by
-metric name. A metric breaches above its threshold unless its name is greater-is-better, either in the
-registry (``accuracy``, p-values...) or declared by the registration::
+A monitor's ``component_id`` names a registered signal. ``@register_custom_signal`` marks a function; the
+app registers the marked functions of the modules its ``CUSTOM_SIGNAL_MODULES`` setting lists
+(``monitoring`` reads the setting and calls :func:`load_modules`), so code named in a monitor YAML runs
+only if it was shipped with the app and listed there. This package names no module itself: the deployed
+app loads none by default, the local demo loads ``examples.custom_signals``.
+
+A custom signal receives lazy frames of the windowed (and segmented) production and reference data and
+the YAML's ``inputs``, and returns rows of ``(group, metric_name, value)``: a list of tuples or a polars
+frame with those three columns. Each row becomes one metric of the group ``group``; thresholds come from
+the YAML's ``metric_thresholds`` list by metric name. A metric breaches above its threshold unless its
+name is greater-is-better, either in the registry (``accuracy``, p-values...) or declared by the
+registration::
 
     @register_custom_signal("category_coverage", greater_is_better={"coverage"})
     def coverage(production: pl.LazyFrame, reference: pl.LazyFrame, inputs: dict) -> list[tuple]:
         ...
+
+The registry is a :class:`CustomRegistry`; :func:`isolated_registry` swaps in a copy for a block (tests
+register inside it, and leave the app's registry as they found it).
 """
 
 from __future__ import annotations
@@ -21,8 +28,9 @@ import logging
 import math
 import numbers
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -33,10 +41,9 @@ from signals.results import FeatureResult, SignalResult, judge
 
 log = logging.getLogger(__name__)
 
-#: Modules imported to collect registrations. Adding a module here is a code change, on purpose.
-CUSTOM_SIGNAL_MODULES: tuple[str, ...] = ("examples.custom_signals",)
-
 CustomFunction = Callable[[pl.LazyFrame, pl.LazyFrame, Mapping[str, Any]], Any]
+#: Attribute that ``@register_custom_signal`` sets on the function it marks.
+MARK = "__custom_signal__"
 
 
 @dataclass(frozen=True)
@@ -48,52 +55,103 @@ class CustomSignalInfo:
     greater_is_better: frozenset[str] = frozenset()
     description: str | None = None
 
+    @property
+    def qualified(self) -> str:
+        return f"{self.function.__module__}.{self.function.__qualname__}"
 
-_REGISTRY: dict[str, CustomSignalInfo] = {}
+
+@dataclass
+class CustomRegistry:
+    """Registered custom signals by name, and the listed modules that were not installed."""
+
+    signals: dict[str, CustomSignalInfo] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def add(self, function: CustomFunction) -> CustomFunction:
+        """Register a function marked by ``@register_custom_signal``; a name taken by another is an error.
+
+        Two modules must not silently compete for one monitor's signal.
+        """
+        info = getattr(function, MARK, None)
+        if not isinstance(info, CustomSignalInfo):
+            raise ValueError(f"{function!r} is not marked with @register_custom_signal")
+        existing = self.signals.get(info.name)
+        if existing is not None and existing.qualified != info.qualified:
+            raise ValueError(f"custom signal {info.name!r} is already registered by {existing.qualified}")
+        self.signals[info.name] = info
+        return function
+
+    def load(self, modules: Sequence[str]) -> list[str]:
+        """Import ``modules`` and register their marked functions; return those not installed."""
+        missing: list[str] = []
+        for name in modules:
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name is None or not name.startswith(exc.name):
+                    raise  # the module exists but one of its own imports is missing: a bug to surface
+                log.warning("custom signal module %s (setting CUSTOM_SIGNAL_MODULES) is not installed", name)
+                missing.append(name)
+                continue
+            for value in list(vars(module).values()):
+                marked = getattr(value, MARK, None)
+                if isinstance(marked, CustomSignalInfo) and marked.function is value:
+                    self.add(value)
+        self.missing = sorted(set(self.missing) | set(missing))
+        return missing
+
+    def copy(self) -> CustomRegistry:
+        return CustomRegistry(dict(self.signals), list(self.missing))
+
+
+_active = CustomRegistry()
+
+
+def active_registry() -> CustomRegistry:
+    """The registry lookups use: the app's, or the copy of an enclosing :func:`isolated_registry`."""
+    return _active
+
+
+@contextmanager
+def isolated_registry() -> Iterator[CustomRegistry]:
+    """A copy of the active registry for the block; the previous one is restored on exit."""
+    global _active
+    previous = _active
+    _active = previous.copy()
+    try:
+        yield _active
+    finally:
+        _active = previous
 
 
 def register_custom_signal(name: str, *, greater_is_better: Iterable[str] = (),
                            description: str | None = None) -> Callable[[CustomFunction], CustomFunction]:
-    """Register ``function`` as the custom signal ``name`` (the YAML's ``component_id``).
+    """Mark ``function`` as the custom signal ``name`` (the YAML's ``component_id``).
 
-    Registering a second, different function under a name already taken is an error: two modules must
-    not silently compete for one monitor's signal.
+    Loading its module (:func:`load_modules`) registers it; ``active_registry().add(function)`` registers
+    it directly.
     """
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise ValueError(f"custom signal name {name!r} must be letters, digits, `_`, `-` or `.`")
 
     def decorate(function: CustomFunction) -> CustomFunction:
-        existing = _REGISTRY.get(name)
-        qualified = f"{function.__module__}.{function.__qualname__}"
-        if existing is not None and f"{existing.function.__module__}.{existing.function.__qualname__}" != qualified:
-            raise ValueError(f"custom signal {name!r} is already registered by "
-                             f"{existing.function.__module__}.{existing.function.__qualname__}")
-        _REGISTRY[name] = CustomSignalInfo(name=name, function=function,
-                                           greater_is_better=frozenset(greater_is_better),
-                                           description=description or (function.__doc__ or "").strip().split("\n")[0])
+        info = CustomSignalInfo(name=name, function=function, greater_is_better=frozenset(greater_is_better),
+                                description=description or (function.__doc__ or "").strip().split("\n")[0])
+        setattr(function, MARK, info)
         return function
 
     return decorate
 
 
-def _import(modules: Sequence[str]) -> list[str]:
-    """Import the registration modules; return those that are not installed (e.g. not deployed)."""
-    missing: list[str] = []
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module.startswith(exc.name):
-                raise  # the module exists but one of its own imports is missing: a bug to surface
-            log.warning("custom signal module %s (signals.custom.CUSTOM_SIGNAL_MODULES) is not installed", module)
-            missing.append(module)
-    return missing
+def load_modules(modules: Sequence[str]) -> list[str]:
+    """Register the marked functions of ``modules`` in the active registry; return those not installed."""
+    return _active.load(modules)
 
 
-def registered_signals(modules: Sequence[str] = CUSTOM_SIGNAL_MODULES) -> MappingProxyType[str, CustomSignalInfo]:
-    """Every registered custom signal, after importing the registration ``modules`` that are installed."""
-    _import(modules)
-    return MappingProxyType(dict(_REGISTRY))
+def registered_signals(modules: Sequence[str] = ()) -> MappingProxyType[str, CustomSignalInfo]:
+    """Every registered custom signal, after loading ``modules`` (none by default)."""
+    _active.load(modules)
+    return MappingProxyType(dict(_active.signals))
 
 
 def signal_name(component_id: str) -> str:
@@ -107,20 +165,20 @@ def signal_name(component_id: str) -> str:
     return component_id.strip().removeprefix("azureml:").split(":", 1)[0]
 
 
-def lookup(component_id: str, *, modules: Sequence[str] = CUSTOM_SIGNAL_MODULES) -> CustomSignalInfo:
-    """The registered signal a ``component_id`` names; an unknown name lists the registered ones."""
-    missing = _import(modules)
-    registry = MappingProxyType(dict(_REGISTRY))
+def lookup(component_id: str, *, modules: Sequence[str] = ()) -> CustomSignalInfo:
+    """The registered signal a ``component_id`` names (after loading ``modules``); an unknown name lists
+    the registered ones."""
+    _active.load(modules)
     name = signal_name(component_id)
     try:
-        return registry[name]
+        return _active.signals[name]
     except KeyError:
-        known = ", ".join(sorted(registry)) or "none"
-        absent = f" (modules not installed: {', '.join(missing)})" if missing else ""
+        known = ", ".join(sorted(_active.signals)) or "none"
+        absent = f" (modules not installed: {', '.join(_active.missing)})" if _active.missing else ""
         raise LookupError(
             f"custom signal `{component_id}` is not registered in this app; registered custom signals: {known}"
-            f"{absent}. Register a function with @register_custom_signal in a module listed in "
-            "signals.custom.CUSTOM_SIGNAL_MODULES"
+            f"{absent}. Register a function with @register_custom_signal in a module listed in the "
+            "CUSTOM_SIGNAL_MODULES setting"
         ) from None
 
 
@@ -153,7 +211,7 @@ def compute_custom(production: pl.DataFrame, reference: pl.DataFrame, *, signal_
                    thresholds: Mapping[str, Mapping[str, float]],
                    on_feature: Callable[[str], None] | None = None,
                    component_id: str, inputs: Mapping[str, Any] | None = None,
-                   modules: Sequence[str] = CUSTOM_SIGNAL_MODULES) -> SignalResult:
+                   modules: Sequence[str] = ()) -> SignalResult:
     """Run the registered custom signal ``component_id``; one result per group it returns.
 
     ``thresholds["custom"]`` maps a metric name to its threshold (from the YAML's list); a metric without
@@ -195,6 +253,7 @@ def custom_columns(features: Sequence[str], options: Mapping[str, Any],
 
 
 __all__ = [
-    "CUSTOM_SIGNAL_MODULES", "CustomFunction", "CustomSignalInfo", "compute_custom", "custom_columns", "lookup",
-    "register_custom_signal", "registered_signals", "signal_name",
+    "MARK", "CustomFunction", "CustomRegistry", "CustomSignalInfo", "active_registry", "compute_custom",
+    "custom_columns", "isolated_registry", "load_modules", "lookup", "register_custom_signal", "registered_signals",
+    "signal_name",
 ]

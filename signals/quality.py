@@ -89,7 +89,7 @@ def conform(series: pl.Series, reference_dtype: pl.DataType) -> Conformed:
     return Conformed(values=values, null=null.alias("null"), type_error=type_error.alias("type_error"))
 
 
-def _all_null(series: pl.Series, dtype: pl.DataType) -> pl.Series:
+def _all_null(series: pl.Series, dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
     return pl.Series(series.name, [None] * len(series), dtype=dtype)
 
 
@@ -128,7 +128,8 @@ def _to_temporal(series: pl.Series, source: str, dtype: pl.DataType) -> pl.Serie
                 return text.str.to_date(strict=False)
             if isinstance(dtype, pl.Datetime):
                 parsed = text.str.to_datetime(strict=False, time_unit=dtype.time_unit)
-                if dtype.time_zone is not None and parsed.dtype.time_zone is None:  # type: ignore[union-attr]
+                naive = isinstance(parsed.dtype, pl.Datetime) and parsed.dtype.time_zone is None
+                if dtype.time_zone is not None and naive:
                     parsed = parsed.dt.replace_time_zone(dtype.time_zone)
                 return parsed.cast(dtype, strict=False)
             return text.cast(dtype, strict=False)
@@ -160,7 +161,8 @@ def _numerical_bounds(reference: Conformed) -> tuple[float, float] | None:
     finite = reference.values.cast(pl.Float64).filter(reference.values.cast(pl.Float64).is_finite())
     if len(finite) == 0:
         return None
-    return float(finite.min()), float(finite.max())  # type: ignore[arg-type]
+    values = finite.to_numpy()
+    return float(values.min()), float(values.max())
 
 
 def _count(column: Conformed, *, kind: FeatureKind, bounds: tuple[float, float] | None,

@@ -20,12 +20,25 @@ import pytest
 
 from examples.generate_fraud_data import generate
 from monitoring.definition import RecurrenceTrigger
+from monitoring.run.custom import DEMO_SIGNAL_MODULES
 from monitoring.schedule.recurrence import latest_fire_time
 from monitoring.storage import blob
 from monitoring.storage.definitions import definition_store
+from signals.custom import CustomRegistry, isolated_registry
 from tests.azurite import Azurite, azurite  # noqa: F401 - the session fixture, re-exported for these tests
 
 MONITOR = "fraud-serverless"
+
+
+@pytest.fixture(autouse=True)
+def custom_registry() -> Iterator[CustomRegistry]:
+    """The demo's custom signals (the suite runs the demo's monitor), in a registry this test may change.
+
+    Whatever a test registers is gone after it: the app's registry is restored.
+    """
+    with isolated_registry() as registry:
+        registry.load(DEMO_SIGNAL_MODULES)
+        yield registry
 
 #: A two-signal monitor over the dataset the ``fraud_data`` fixture uploads (daily at 03:15 UTC).
 MONITOR_YAML = f"""\

@@ -21,12 +21,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlparse
 
 from monitoring.alerts.record import operation_id
 from monitoring.errors import ConfigurationError, SendError
-from monitoring.settings import setting
+from monitoring.settings import get_settings
 from monitoring.text import one_line
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class AcsConfig:
 class AcsResult:
     """What the service said: ``sent`` (Succeeded) or ``accepted`` (queued, still running when we stopped)."""
 
-    status: str
+    status: Literal["sent", "accepted"]
     service_status: str | None
     operation_id: str
     generation: int
@@ -70,57 +70,32 @@ class AcsResult:
         return f"ACS operation {self.operation_id}"
 
 
-def _https_endpoint(value: str, name: str) -> str:
-    url = value if "://" in value else f"https://{value}"
-    parsed = urlparse(url)
-    if parsed.scheme.lower() != "https" or not parsed.netloc:
-        raise ConfigurationError(
-            f"{name} must be an https:// endpoint such as https://<resource>.communication.azure.com, got a "
-            f"`{parsed.scheme}://` one: the key or token would cross the network in clear text"
-        )
-    return f"https://{parsed.netloc}"
-
-
-def _parse_connection_string(value: str) -> tuple[str, str]:
-    """(endpoint, access key) of ``endpoint=https://...;accesskey=...``; errors never echo the value."""
-    parts: dict[str, str] = {}
-    for element in value.split(";"):
-        key, _, item = element.partition("=")
-        parts[key.strip().lower()] = item.strip()
-    if not parts.get("endpoint") or not parts.get("accesskey"):
-        raise ConfigurationError(
-            "ACS_CONNECTION_STRING must look like endpoint=https://<resource>.communication.azure.com/;"
-            "accesskey=<key> (the resource's Keys page in the portal)"
-        )
-    return parts["endpoint"], parts["accesskey"]
-
-
 def acs_config() -> AcsConfig | None:
     """ACS settings, or None when neither ACS_CONNECTION_STRING nor ACS_ENDPOINT is set (use the outbox)."""
-    connection_string, endpoint = setting("ACS_CONNECTION_STRING"), setting("ACS_ENDPOINT")
-    if not connection_string and not endpoint:
+    settings = get_settings()
+    connection, endpoint = settings.acs_connection_string, settings.acs_endpoint
+    if connection is None and endpoint is None:
         return None
-    sender = setting("ACS_SENDER_ADDRESS")
-    if not sender or "@" not in sender:
+    sender = settings.acs_sender_address
+    if not sender:
         raise ConfigurationError(
             "ACS_SENDER_ADDRESS must be set to the MailFrom address of an email domain linked to the "
             "Communication Services resource, e.g. DoNotReply@<domain>"
         )
-    if connection_string:
-        cs_endpoint, key = _parse_connection_string(connection_string)
-        resolved = _https_endpoint(cs_endpoint, "the endpoint of ACS_CONNECTION_STRING")
-        if endpoint and urlparse(_https_endpoint(endpoint, "ACS_ENDPOINT")).netloc != urlparse(resolved).netloc:
+    if connection is not None:
+        if endpoint and urlparse(endpoint).netloc != urlparse(connection.endpoint).netloc:
             raise ConfigurationError(
                 "ACS_ENDPOINT and ACS_CONNECTION_STRING name different resources; set only one of them"
             )
-        return AcsConfig(endpoint=resolved, sender=sender, access_key=key)
-    return AcsConfig(endpoint=_https_endpoint(str(endpoint), "ACS_ENDPOINT"), sender=sender)
+        return AcsConfig(endpoint=connection.endpoint, sender=sender, access_key=connection.access_key)
+    return AcsConfig(endpoint=str(endpoint), sender=sender)
 
 
 class WaitBudgetExceeded(Exception):
     """A Retry-After (or backoff) would outlast the delivery's wait budget.
 
     Not an AzureError on purpose: azure-core's retry policy retries AzureErrors, and this must end the attempt.
+    Internal: this module catches it and raises a :class:`~monitoring.errors.SendError`, so no user sees it.
     """
 
 

@@ -8,7 +8,6 @@ that Outlook and Gmail render it as written.
 from __future__ import annotations
 
 import os
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,15 +18,13 @@ from urllib.parse import quote
 import jinja2
 
 from monitoring.alerts.decide import Decision
-from monitoring.errors import ConfigurationError
 from monitoring.names import parse_utc
-from monitoring.settings import setting
+from monitoring.settings import check_report_url_pattern, get_settings
 from monitoring.storage.base import Store
 from monitoring.text import fmt_number
 
 #: Rows of the breach table in an email; the rest are counted in "and N more".
 EMAIL_MAX_ROWS = 20
-_PLACEHOLDERS = ("fire_time", "monitor", "run_id")
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -159,21 +156,7 @@ def fill_pattern(pattern: str, *, monitor: str, run_id: str) -> str:
     """REPORT_URL_PATTERN with its placeholders filled; ``{fire_time}`` is the run folder's name."""
     values = {"monitor": quote(monitor, safe=""), "fire_time": quote(run_id, safe=""),
               "run_id": quote(run_id, safe="")}
-    try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
-    except ValueError as exc:
-        raise ConfigurationError(f"REPORT_URL_PATTERN `{pattern}` is not a valid pattern: {exc}") from None
-    unknown = [f for f in fields if f not in values]
-    if unknown:
-        raise ConfigurationError(
-            f"REPORT_URL_PATTERN uses `{{{unknown[0]}}}`; the placeholders are "
-            + ", ".join(f"{{{p}}}" for p in _PLACEHOLDERS)
-        )
-    url = pattern.format_map(values)
-    if not url.lower().startswith(("https://", "http://")):
-        raise ConfigurationError(
-            f"REPORT_URL_PATTERN must start with https:// (or http://); `{pattern}` would not be a clickable link"
-        )
+    url = check_report_url_pattern(pattern).format_map(values)
     return url
 
 
@@ -196,7 +179,7 @@ def run_links(run: Mapping[str, Any], store: Store, *, report_location: str | No
     monitor, run_id = run["monitor"], run["run_id"]
     prefix = f"{monitor}/{run_id}"
     has_report = bool(store.list(f"{prefix}/report.html"))
-    pattern = setting("REPORT_URL_PATTERN")
+    pattern = get_settings().report_url_pattern
     if pattern:
         url = fill_pattern(pattern, monitor=monitor, run_id=run_id)
         if url.endswith("/"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from monitoring.definition import AlertNotification
@@ -165,25 +165,23 @@ def decide(run: Mapping[str, Any], notification: AlertNotification, *,
         _count(len(failed) - no_data, "signal") + " failed" if len(failed) > no_data else "",
         _count(no_data, "signal") + " had no data" if no_data else "",
     ) if p)
-    common = {"mode": notification.mode, "breaches": tuple(rows), "failures": tuple(failed)}
+    common = Decision(alert=False, reason="no alert-enabled signal breached or failed", mode=notification.mode,
+                      breaches=tuple(rows), failures=tuple(failed))
     if notification.mode == "every_run":
-        if rows or failed:
-            return Decision(alert=True, reason=what, **common)
-        return Decision(alert=False, reason="no alert-enabled signal breached or failed", **common)
+        return replace(common, alert=True, reason=what) if rows or failed else common
 
     prev_id = previous.get("run_id") if previous else None
     before = _state(previous, statuses) if previous else (frozenset(), frozenset())
     new_keys = current[0] - before[0]
-    extra = {"previous_run_id": prev_id, "new_keys": frozenset(new_keys)}
+    compared = replace(common, previous_run_id=prev_id, new_keys=frozenset(new_keys))
     if current == before:
-        reason = f"unchanged since run {prev_id} ({what}); mode on_change" if what else \
-            "no alert-enabled signal breached or failed"
-        return Decision(alert=False, reason=reason, **common, **extra)
+        return replace(compared, reason=f"unchanged since run {prev_id} ({what}); mode on_change") if what \
+            else compared
     if not (rows or failed):
-        return Decision(alert=True, reason=f"resolved: nothing breached or failed, unlike run {prev_id}",
-                        resolved=True, **common, **extra)
+        return replace(compared, alert=True, resolved=True,
+                       reason=f"resolved: nothing breached or failed, unlike run {prev_id}")
     change = f"changed since run {prev_id}" if prev_id else "no earlier run to compare with"
-    return Decision(alert=True, reason=f"{what}; {change}", **common, **extra)
+    return replace(compared, alert=True, reason=f"{what}; {change}")
 
 
 __all__ = ["Breach", "BreachKey", "Decision", "Failure", "breaches", "decide", "exceedance", "failures",

@@ -8,10 +8,10 @@ safe: delivered channels are skipped, failed ones retried, interrupted ones chec
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,13 +34,12 @@ from monitoring.alerts.webhooks import payload, post_json, webhook_url
 from monitoring.definition import AlertNotification, Webhook
 from monitoring.errors import AlertDeliveryError, ConfigurationError, MonitoringError, SendError
 from monitoring.names import is_monitor_name, is_run_id
-from monitoring.settings import setting
+from monitoring.settings import get_settings
 from monitoring.storage.base import Store
 
 log = logging.getLogger(__name__)
 
 EMAIL = "email"
-_ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 
 def _notification(alert_notification: Mapping[str, Any] | AlertNotification | None) -> AlertNotification:
@@ -68,10 +67,7 @@ def recipients(notification: AlertNotification) -> list[str]:
     if notification.emails:
         chosen = list(notification.emails)
     else:
-        chosen = [a.strip() for a in re.split(r"[,;]", setting("ALERT_DEFAULT_RECIPIENTS") or "") if a.strip()]
-        bad = [a for a in chosen if not _ADDRESS.match(a)]
-        if bad:
-            raise ConfigurationError(f"ALERT_DEFAULT_RECIPIENTS holds `{bad[0]}`, which is not an email address")
+        chosen = get_settings().alert_default_recipients
     seen: dict[str, str] = {}
     for address in chosen:
         seen.setdefault(address.lower(), address)
@@ -131,7 +127,7 @@ class _Delivery:
                          generation=result.generation, service_status=result.service_status,
                          location=result.location)
             return
-        email = build_message(self.content, sender=setting("ACS_SENDER_ADDRESS") or LOCAL_SENDER,
+        email = build_message(self.content, sender=get_settings().acs_sender_address or LOCAL_SENDER,
                               recipients=channel.recipients, message_id=channel.operation_id,
                               date=datetime.now(UTC), run_ref=f"{self.record.monitor}/{self.record.run_id}")
         try:
@@ -265,9 +261,9 @@ def deliver_alerts(run: Mapping[str, Any], alert_notification: Mapping[str, Any]
             continue
         interrupted = channel.attempts > 0
         if key == EMAIL:
-            delivery.run(key, channel, lambda c, again=interrupted: delivery.send_email(c, check_first=again))
+            delivery.run(key, channel, partial(delivery.send_email, check_first=interrupted))
         else:
-            delivery.run(key, channel, lambda c, f=fmt: delivery.send_webhook(c, f))
+            delivery.run(key, channel, partial(delivery.send_webhook, fmt=fmt))
 
     failed = {k: c.error for k, c in record.channels.items() if c.status == "failed"}
     if failed and raise_on_failure:

@@ -18,7 +18,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from monitoring.alerts.content import AlertContent
-from monitoring.settings import setting
+from monitoring.settings import get_settings
 from monitoring.storage.base import Store
 from monitoring.storage.local import LocalStore, write_atomic
 
@@ -58,9 +58,9 @@ def build_message(content: AlertContent, *, sender: str, recipients: list[str], 
 
 def outbox_directory(store: Store) -> Path | None:
     """MONITORING_OUTBOX, else ``<results folder>/../outbox`` for a local store, else None (use the store)."""
-    configured = setting("MONITORING_OUTBOX")
-    if configured:
-        return Path(configured).expanduser()
+    configured = get_settings().monitoring_outbox
+    if configured is not None:
+        return configured
     if isinstance(store, LocalStore):
         return store.root.resolve().parent / "outbox"
     return None

@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 
 from monitoring.alerts.content import AlertView, Row
 from monitoring.errors import ConfigurationError, SendError
-from monitoring.settings import BY_NAME
+from monitoring.settings import RESERVED_NAMES
 
 WebhookFormat = Literal["teams", "slack", "json"]
 #: Rows shown in a chat card; the rest are counted ("and N more") and are in the linked report.
@@ -48,7 +48,7 @@ def webhook_url(setting_name: str) -> str:
             f"webhook setting name `{setting_name}` is not an app setting name: use letters, digits and `_`, "
             "not starting with a digit (e.g. TEAMS_WEBHOOK_URL)"
         )
-    if setting_name in BY_NAME:
+    if setting_name in RESERVED_NAMES:
         raise ConfigurationError(
             f"webhook setting `{setting_name}` is one of the app's own settings; put the webhook URL in a "
             "setting of its own, e.g. TEAMS_WEBHOOK_URL"

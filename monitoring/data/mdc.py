@@ -13,7 +13,7 @@ from monitoring.data.read import WindowData, list_files, partition_interval
 from monitoring.data.uris import is_cloud, split_cloud
 from monitoring.errors import ConfigurationError, DataError
 from monitoring.schedule.windows import Window
-from monitoring.settings import setting
+from monitoring.settings import get_settings
 from monitoring.storage.blob import container_client
 
 # --------------------------------------------------------------------------------------------------
@@ -22,7 +22,7 @@ from monitoring.storage.blob import container_client
 
 def mdc_uri(endpoint: str, deployment: str, collection: str, *, root: str | None = None) -> str:
     """Folder of a deployment's collected data: ``<MDC_ROOT>/<endpoint>/<deployment>/<collection>/``."""
-    root = root or setting("MDC_ROOT")
+    root = root or get_settings().mdc_root
     if not root:
         raise ConfigurationError(
             f"monitoring_target.endpoint_deployment_id needs MDC_ROOT: the folder or az:// URI where the model "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import glob as globmod
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,7 +42,7 @@ def file_versions(uri: str) -> dict[str, str]:
     else:
         path = Path(uri)
         if glob:
-            candidates = iter(Path(p) for p in globmod.glob(uri, recursive=True))
+            candidates: Iterator[Path] = iter(Path(p) for p in globmod.glob(uri, recursive=True))
         elif path.is_file():
             candidates = iter([path])
         elif path.is_dir():
@@ -127,7 +127,7 @@ def read_window(uri: str, window: Window, *, timestamp_column: str | None = None
                 "(yyyy/MM/dd[/HH] or date=YYYY-MM-DD); set data_column_names.timestamp to the column "
                 "holding each row's time"
             )
-        files = [f for f, (_, end) in dated if _in_window(end, window)]  # type: ignore[misc]
+        files = [f for f, interval in dated if interval is not None and _in_window(interval[1], window)]
         if not files:
             return WindowData(pl.DataFrame(), 0, window)
     frame = scan_files(files)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from monitoring.errors import ConfigurationError
-from monitoring.settings import setting
+from monitoring.settings import get_settings
 
 _CLOUD = re.compile(r"^(az|azure|abfs|abfss)://", re.IGNORECASE)
 
@@ -23,7 +23,7 @@ def load_asset_map(path: str | None = None) -> dict[str, str]:
     """``assets.yaml``: ``azureml:<name>:<version>`` (or ``<name>:<version>``) -> data URI."""
     from ruamel.yaml import YAML
 
-    path = path or setting("ASSET_MAP")
+    path = path or get_settings().asset_map
     if not path:
         return {}
     file = Path(path)
@@ -70,8 +70,9 @@ def resolve_path(path: str, *, base_dir: Path | None = None, asset_map: dict[str
 def storage_options() -> dict[str, str]:
     """polars ``storage_options`` for Blob Storage: a local connection string, else the account name
     (credentials then come from azure-identity's DefaultAzureCredential)."""
-    conn = setting("STORAGE_CONNECTION_STRING")
-    if conn:
+    settings = get_settings()
+    if settings.storage_connection_string is not None:
+        conn = settings.storage_connection_string.get_secret_value()
         parts = dict(p.split("=", 1) for p in conn.split(";") if "=" in p)
         if parts.get("UseDevelopmentStorage", "").lower() == "true":
             return {"use_emulator": "true"}
@@ -81,7 +82,7 @@ def storage_options() -> dict[str, str]:
             if parts["BlobEndpoint"].startswith("http://"):
                 options["allow_http"] = "true"
         return options
-    account = setting("DATA_STORAGE_ACCOUNT")
+    account = settings.data_storage_account
     if not account:
         raise ConfigurationError("reading az:// data needs DATA_STORAGE_ACCOUNT (or STORAGE_CONNECTION_STRING locally)")
     return {"account_name": account}

@@ -81,7 +81,7 @@ class DataWindow(Strict):
             )
         if fixed and (self.window_start is None or self.window_end is None):
             raise PydanticCustomError("window", "window_start and window_end must be given together", {})
-        if fixed and self.window_start >= self.window_end:  # type: ignore[operator]
+        if self.window_start is not None and self.window_end is not None and self.window_start >= self.window_end:
             raise PydanticCustomError(
                 "window", "window_start {start} is not before window_end {end}",
                 {"start": str(self.window_start), "end": str(self.window_end)},

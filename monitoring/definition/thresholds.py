@@ -34,7 +34,7 @@ class PreviewThreshold(Strict):
 def _threshold_map(kind: str, metrics: tuple[str, ...]) -> type[BaseModel]:
     """A model with one optional float per metric name, so a typo'd metric name gets a suggestion."""
     fields: dict[str, Any] = {m: (float | None, None) for m in metrics}
-    return create_model(f"{kind}Thresholds", __base__=Strict, **fields)  # type: ignore[call-overload]
+    return create_model(f"{kind}Thresholds", __base__=Strict, **fields)
 
 
 def _thresholds_union(maps: type[BaseModel]) -> Any:
@@ -47,7 +47,7 @@ def _thresholds_union(maps: type[BaseModel]) -> Any:
 def _optional_maps(name: str, maps: dict[str, type[BaseModel]]) -> type[BaseModel]:
     """A model with one optional sub-mapping per group (feature kind or task)."""
     fields: dict[str, Any] = {group: (model | None, None) for group, model in maps.items()}
-    return create_model(name, __base__=Strict, **fields)  # type: ignore[call-overload]
+    return create_model(name, __base__=Strict, **fields)
 
 
 def _kind_maps(signal: str) -> type[BaseModel]:

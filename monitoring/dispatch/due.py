@@ -99,7 +99,7 @@ def recent_fire_times(trigger: Trigger, now: datetime, count: int) -> list[datet
             out.append(t)
             at = t - timedelta(seconds=1)  # fire times are whole minutes: this excludes t itself
         return out[::-1]
-    period = _PERIOD[trigger.frequency] * trigger.interval  # type: ignore[union-attr]
+    period = _PERIOD[trigger.frequency] * trigger.interval
     span = period * (count + 1) + timedelta(days=2)  # at least one fire per period, plus DST slack
     return fire_times(trigger, now - span, now)[-count:]
 
@@ -153,7 +153,7 @@ def arrival_runs(monitors: Iterable[LoadedMonitor], *, dataset: str, batch_end: 
         trigger = loaded.schedule.trigger
         if trigger.type != "on_arrival":
             continue
-        named = trigger.dataset  # type: ignore[union-attr]
+        named = trigger.dataset
         if named == dataset or (named is None and _reads_dataset(loaded, container, dataset)):
             out.append(DueRun(loaded.schedule.name, fire_time, loaded.version, "arrival"))
     return out

@@ -35,7 +35,7 @@ import polars as pl
 from monitoring.data.formats import SUPPORTED_SUFFIXES, SUPPORTED_TEXT, format_of, read_bytes, scan_files
 from monitoring.data.uris import is_cloud, split_cloud
 from monitoring.dispatch.due import arrival_runs
-from monitoring.errors import MonitoringError
+from monitoring.errors import IngestProblem, MonitoringError
 from monitoring.names import as_utc, is_safe_part
 from monitoring.text import one_line
 
@@ -52,10 +52,6 @@ log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 
 Status = Literal["ingested", "quarantined", "duplicate", "missing", "superseded"]
-
-
-class IngestProblem(MonitoringError):
-    """An upload cannot join its dataset; the message is the reason recorded in ``<name>.error.json``."""
 
 
 @dataclass(frozen=True)
@@ -409,7 +405,7 @@ def receive(name: str, *, etag: str | None, definitions: DefinitionStore, incomi
 
 
 __all__ = [
-    "MAX_UPLOAD_BYTES", "Arrival", "IngestOutcome", "IngestProblem", "dataset_of_uri", "destination_name",
+    "MAX_UPLOAD_BYTES", "Arrival", "IngestOutcome", "dataset_of_uri", "destination_name",
     "etag_token", "ingest_blob", "latest_schema", "partition_day", "quarantine_name", "read_upload", "receive",
     "schema_problems", "split_name", "timestamp_columns",
 ]

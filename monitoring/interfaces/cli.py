@@ -30,9 +30,11 @@ from monitoring.definition import AlertNotification, json_schema, load_file
 from monitoring.errors import DefinitionError, MonitoringError
 from monitoring.interfaces import cli_remote
 from monitoring.names import iso_utc, parse_utc
+from monitoring.run.custom import DEMO_SIGNAL_MODULES
 from monitoring.run.local import run_local
 from monitoring.run.plan import RunPlan
 from monitoring.schedule.recurrence import latest_fire_time
+from monitoring.settings import get_settings
 from monitoring.storage.local import LocalStore
 from monitoring.text import fmt_number
 
@@ -106,7 +108,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
 
 def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: datetime | None = None,
-         verbose: bool = False) -> int:
+         verbose: bool = False, custom_signal_modules: Sequence[str] | None = None) -> int:
 
     loaded = load_file(file)
     if fire_time is None:
@@ -123,7 +125,8 @@ def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: da
         def on_feature(signal: str, feature: str) -> None:
             progress.advance(tasks[signal])
 
-        plan, run = run_local(loaded, fire_time, store, on_plan=on_plan, on_feature=on_feature)
+        plan, run = run_local(loaded, fire_time, store, on_plan=on_plan, on_feature=on_feature,
+                              custom_signal_modules=custom_signal_modules)
     console.print(summary_table(run, only_thresholded=not verbose))
     console.print(f"results: {store.location(plan.prefix + '/run.json')}", highlight=False)
     console.print(f"report:  {store.location(plan.prefix + '/report.html')}", highlight=False)
@@ -159,7 +162,8 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
                   f"{data.start:%Y-%m-%d} .. {data.end:%Y-%m-%d} of production, with drift injected in "
                   f"{', '.join(DRIFTED_FEATURES)} over the last 7 days", highlight=False)
     console.print(f"running {monitor} at its latest fire time {fire_time:%Y-%m-%d %H:%M} UTC", highlight=False)
-    code = _run(monitor, fire_time, out / "results", console, fire_time=fire_time, verbose=args.verbose)
+    code = _run(monitor, fire_time, out / "results", console, fire_time=fire_time, verbose=args.verbose,
+                custom_signal_modules=[*get_settings().custom_signal_modules, *DEMO_SIGNAL_MODULES])
     console.print("demo finished: the breaches above are the injected drift "
                   f"(exit code {code}; 3 means 'breached', as expected here)", highlight=False)
     return EXIT_OK if code in (EXIT_OK, EXIT_BREACH) else code

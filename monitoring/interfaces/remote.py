@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitoring.data.uris import is_cloud
 from monitoring.definition import LoadedMonitor, load_text
-from monitoring.errors import MonitoringError
+from monitoring.errors import DefinitionTooLarge, MonitoringError, RequestError
 from monitoring.names import MONITOR_NAME_RULE, as_utc, is_monitor_name, is_run_id, parse_run_id, parse_utc, run_prefix
 from monitoring.run.finish import latest_path
 from monitoring.schedule.recurrence import latest_fire_time
@@ -24,18 +24,6 @@ if TYPE_CHECKING:
 
 #: Largest definition accepted over HTTP; real ones are a few kilobytes.
 MAX_DEFINITION_BYTES = 256 * 1024
-
-
-class RequestError(MonitoringError):
-    """A request names something malformed (a monitor name, a run ID, a time); the message says which."""
-
-
-class DefinitionTooLarge(RequestError):
-    """A posted definition is larger than ``MAX_DEFINITION_BYTES``."""
-
-
-class RunNotFound(MonitoringError):
-    """Neither Durable nor the results store knows that run."""
 
 
 def decode_definition(body: bytes) -> str:
@@ -193,7 +181,7 @@ def run_document(results: Store, monitor: str, fire_time: datetime) -> dict[str,
 
 
 __all__ = [
-    "MAX_DEFINITION_BYTES", "DefinitionTooLarge", "MonitorStatus", "RequestError", "RunNotFound", "apply_text",
+    "MAX_DEFINITION_BYTES", "MonitorStatus", "apply_text",
     "check_monitor_name", "check_run_id", "decode_definition", "list_monitors", "local_path_notes", "parse_time",
     "run_document", "run_fire_time", "validate_text",
 ]

@@ -11,7 +11,7 @@ import polars as pl
 from monitoring.names import parse_utc
 from monitoring.storage.base import Store
 
-HISTORY_SCHEMA = {
+HISTORY_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "fire_time": pl.Datetime("us", "UTC"),
     "signal": pl.String,
     "signal_type": pl.String,

@@ -66,8 +66,8 @@ def render_report(run: Mapping[str, Any], signal_documents: Mapping[str, Mapping
             features.append({"name": feature, **fr, "chart": histogram_bars(stored.get("histogram")),
                              "importance": (stored.get("details") or {}).get("importance")})
         features.sort(key=lambda f: (not f["breached"], f["name"]))
-        defaults = {"production_window": None, "reference_window": None, "segment": None, "notes": [], "error": None,
-                    "row_counts": {}}
+        defaults: dict[str, Any] = {"production_window": None, "reference_window": None, "segment": None,
+                                    "notes": [], "error": None, "row_counts": {}}
         signals.append({**defaults, "name": name, **sig, "feature_list": features})
     return _environment().get_template("report.html.j2").render(run=run, signals=signals)
 

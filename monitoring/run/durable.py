@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from monitoring.dispatch.due import RunRequest
-from monitoring.errors import ConfigurationError, MonitoringError, WriteConflict
+from monitoring.errors import MonitoringError, WriteConflict
 from monitoring.names import run_id
 from monitoring.run.compute import compute_signal, merge_batches
+from monitoring.run.custom import load_custom_signals
 from monitoring.run.finish import complete_run
 from monitoring.run.plan import RunPlan, SignalPlan, plan_run
-from monitoring.settings import setting
+from monitoring.settings import get_settings
 from monitoring.storage.base import write_json
 from monitoring.text import one_line
 from signals.registry import signal_info
@@ -130,15 +131,8 @@ class RunOutcome(_Message):
 
 
 def features_per_activity() -> int:
-    """``FEATURES_PER_ACTIVITY`` as a positive integer."""
-    raw = setting("FEATURES_PER_ACTIVITY") or ""
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigurationError(f"FEATURES_PER_ACTIVITY must be a positive integer, got {raw!r}")
-    return value
+    """``FEATURES_PER_ACTIVITY``, a positive integer (validated by the settings)."""
+    return get_settings().features_per_activity
 
 
 def _batches(signal: SignalPlan, size: int) -> int:
@@ -156,6 +150,7 @@ def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store
     if request.definition_version and loaded.version != request.definition_version:
         log.warning("monitor %s changed after %s was scheduled (version %s, now %s); running the current one",
                     request.monitor, request.instance_id, request.definition_version, loaded.version)
+    load_custom_signals()
     plan = plan_run(loaded, request.fire_time, store=store)
     path = f"{plan.prefix}/plan.json"
     write_json(store, path, plan.model_dump(mode="json"))
@@ -194,6 +189,7 @@ def transient_errors() -> tuple[type[BaseException], ...]:
 
 def compute_step(ref: BatchRef, *, store: Store) -> BatchOutcome:
     """Compute one batch of one signal and store its full result; return a summary."""
+    load_custom_signals()
     plan = read_plan(store, ref.plan_path)
     signal = _signal(plan, ref.signal)
     size = ref.features_per_activity

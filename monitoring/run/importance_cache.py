@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from monitoring.data.read import file_versions
 from monitoring.errors import MonitoringError, SignalError
 from monitoring.storage.base import Store
-from signals.importance import Importance, ImportanceConfig, ImportanceError, feature_importance
+from signals.importance import Importance, ImportanceConfig, ImportanceError, Task, feature_importance
 from signals.info import FeatureKind
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def importance_fingerprint(ref: DataRef, *, target: str, features: Sequence[str]
 
 def cached_importance(ref: DataRef, load: Callable[[], tuple[pl.DataFrame, Mapping[str, FeatureKind | None]]], *,
                       monitor: str, store: Store | None, target: str, features: Sequence[str],
-                      overrides: Mapping[str, str], task: str | None, segment: Mapping[str, Any] | None,
+                      overrides: Mapping[str, str], task: Task | None, segment: Mapping[str, Any] | None,
                       config: ImportanceConfig | None = None) -> tuple[Importance, bool]:
     """Feature importance of ``ref`` from ``<monitor>/cache/importance-<fingerprint>.json``, else computed
     (``load`` reads the frame and its kinds only then) and stored. Returns it and whether it was cached.
@@ -79,8 +79,8 @@ def cached_importance(ref: DataRef, load: Callable[[], tuple[pl.DataFrame, Mappi
         raise SignalError(f"no usable feature columns to compute feature importance from in {ref.uri}")
     try:
         importance = feature_importance(frame, target=target, features=usable,
-                                        kinds={f: kinds[f] for f in usable},  # type: ignore[misc]
-                                        task=task, config=config)  # type: ignore[arg-type]
+                                        kinds={f: k for f in usable if (k := kinds[f]) is not None},
+                                        task=task, config=config)
     except ImportanceError as exc:
         raise SignalError(f"feature importance on {ref.uri}: {exc}") from None
     if store is not None and path is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from monitoring.definition import LoadedMonitor
 from monitoring.names import instance_id
 from monitoring.run.compute import compute_signal
+from monitoring.run.custom import load_custom_signals
 from monitoring.run.finish import complete_run
 from monitoring.run.plan import RunPlan, SignalPlan, plan_run
 from monitoring.storage.base import Store
@@ -19,12 +20,15 @@ from signals.results import SignalResult
 def run_local(loaded: LoadedMonitor, fire_time: datetime, store: Store, *,
               asset_map: dict[str, str] | None = None, max_workers: int = 4,
               on_feature: Callable[[str, str], None] | None = None,
-              on_plan: Callable[[RunPlan], None] | None = None) -> tuple[RunPlan, dict[str, Any]]:
+              on_plan: Callable[[RunPlan], None] | None = None,
+              custom_signal_modules: Sequence[str] | None = None) -> tuple[RunPlan, dict[str, Any]]:
     """Plan, compute every signal in parallel threads, and complete the run as the Durable ``alert``
     activity does (results, report, latest.json, alerts). Returns the plan and run.json with the alert
     record under ``alert``; a failed alert channel is recorded there rather than raised.
+    ``custom_signal_modules`` (default: the CUSTOM_SIGNAL_MODULES setting) are loaded first.
     """
     started = datetime.now(UTC)
+    load_custom_signals(custom_signal_modules)
     plan = plan_run(loaded, fire_time, asset_map=asset_map, store=store)
     if on_plan is not None:
         on_plan(plan)

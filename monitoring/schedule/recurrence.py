@@ -15,8 +15,9 @@ from monitoring.names import as_utc
 
 if TYPE_CHECKING:
     from monitoring.definition import CronTrigger, RecurrenceTrigger, Trigger
+    from monitoring.definition.triggers import WeekDay
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAYS: tuple[WeekDay, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DEFAULT_ANCHOR = datetime(2000, 1, 3)  # a Monday
 
 
@@ -112,7 +113,7 @@ def fire_times(trigger: Trigger, after: datetime, until: datetime) -> list[datet
     if trigger.type == "on_arrival":
         return []
     times = _recurrence_times(trigger, after, until) if trigger.type == "recurrence" else \
-        _cron_times(trigger, after, until)  # type: ignore[arg-type]
+        _cron_times(trigger, after, until)
     start = _bound(trigger.start_time, trigger)
     end = _bound(trigger.end_time, trigger)
     return sorted({t for t in times if (start is None or t >= start) and (end is None or t <= end)})

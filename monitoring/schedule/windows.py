@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from monitoring.definition.triggers import OnArrivalTrigger, RecurrenceTrigger
 from monitoring.names import as_utc, iso_utc, parse_utc
 
 if TYPE_CHECKING:
@@ -47,21 +48,20 @@ def _iso(t: datetime | None) -> str | None:
 
 def default_production_size(trigger: Trigger) -> timedelta:
     """Production window size D implied by the trigger, as Azure ML's SDK derives it."""
-    kind = getattr(trigger, "type", None)
-    if kind == "on_arrival":
-        return trigger.window  # type: ignore[union-attr]
-    if kind == "recurrence":
-        interval = trigger.interval  # type: ignore[union-attr]
-        per_unit = {"minute": None, "hour": None, "day": 1, "week": 7, "month": 30}[trigger.frequency]  # type: ignore[union-attr]
-        return timedelta(days=1) if per_unit is None else timedelta(days=per_unit * interval)
+    if isinstance(trigger, OnArrivalTrigger):
+        return trigger.window
+    if isinstance(trigger, RecurrenceTrigger):
+        per_unit = {"minute": None, "hour": None, "day": 1, "week": 7, "month": 30}[trigger.frequency]
+        return timedelta(days=1) if per_unit is None else timedelta(days=per_unit * trigger.interval)
     return timedelta(days=7)
 
 
 def production_window(data_window: DataWindow | None, trigger: Trigger, fire_time: datetime) -> Window:
     """The production window ending at ``fire_time - offset``; size and offset default from the trigger."""
     fire_time = as_utc(fire_time)
-    if data_window is not None and data_window.window_start is not None:
-        return Window(as_utc(data_window.window_start), as_utc(data_window.window_end))  # type: ignore[arg-type]
+    fixed = _fixed(data_window)
+    if fixed is not None:
+        return fixed
     default = default_production_size(trigger)
     size = _duration(data_window.lookback_window_size if data_window else None, default)
     offset = _duration(data_window.lookback_window_offset if data_window else None, timedelta(0))
@@ -77,8 +77,9 @@ def reference_window(data_window: DataWindow | None, trigger: Trigger, fire_time
     defaults to the lookback Azure ML uses for recent past production data: size 2D, offset D.
     """
     fire_time = as_utc(fire_time)
-    if data_window is not None and data_window.window_start is not None:
-        return Window(as_utc(data_window.window_start), as_utc(data_window.window_end))  # type: ignore[arg-type]
+    fixed = _fixed(data_window)
+    if fixed is not None:
+        return fixed
     has_lookback = data_window is not None and (
         data_window.lookback_window_size is not None or data_window.lookback_window_offset is not None)
     if not has_lookback and not recent_production:
@@ -90,8 +91,16 @@ def reference_window(data_window: DataWindow | None, trigger: Trigger, fire_time
     return Window(end - size, end)
 
 
+def _fixed(data_window: DataWindow | None) -> Window | None:
+    """The window of ``window_start``/``window_end`` (the definition gives both or neither)."""
+    if data_window is None or data_window.window_start is None or data_window.window_end is None:
+        return None
+    return Window(as_utc(data_window.window_start), as_utc(data_window.window_end))
+
+
 def _duration(value: timedelta | str | None, default: timedelta) -> timedelta:
-    return default if value is None or value == "default" else value  # type: ignore[return-value]
+    """A lookback size or offset; ``None`` and ``"default"`` take the default."""
+    return value if isinstance(value, timedelta) else default
 
 
 __all__ = [

@@ -6,11 +6,11 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitoring.errors import ConfigurationError, WriteConflict
 from monitoring.names import safe_path
-from monitoring.settings import setting
+from monitoring.settings import get_settings
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient, ContainerClient
@@ -30,10 +30,12 @@ def service_client(connection_string: str | None = None, account: str | None = N
     """A client for the data account: the given connection string or account, else the settings."""
     from azure.storage.blob import BlobServiceClient
 
-    connection_string = connection_string or setting("STORAGE_CONNECTION_STRING")
+    settings = get_settings()
+    configured = settings.storage_connection_string
+    connection_string = connection_string or (configured.get_secret_value() if configured else None)
     if connection_string:
         return BlobServiceClient.from_connection_string(connection_string)
-    account = account or setting("DATA_STORAGE_ACCOUNT")
+    account = account or settings.data_storage_account
     if not account:
         raise ConfigurationError(
             "Blob Storage needs DATA_STORAGE_ACCOUNT (the account name; the managed identity is used) or, "
@@ -109,19 +111,26 @@ class BlobStore:
         from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
         from azure.storage.blob import ContentSettings
 
-        conditions: dict[str, object] = {}
+        etag: str | None = None
+        match: MatchConditions | None = None
         with self._lock:
             guarded = self.optimistic and path in self._etags
             seen = self._etags.get(path)
         if guarded and seen is None:
-            conditions = {"match_condition": MatchConditions.IfMissing}
+            match = MatchConditions.IfMissing
         elif guarded:
-            conditions = {"etag": seen, "match_condition": MatchConditions.IfNotModified}
+            etag, match = seen, MatchConditions.IfNotModified
         blob = self.container.get_blob_client(self._name(path))
         settings = ContentSettings(content_type=content_type)
+
+        def upload() -> dict[str, Any]:
+            if etag is None:  # the SDK passes an `etag=None` through to the HTTP session, which rejects it
+                return blob.upload_blob(data, overwrite=True, content_settings=settings, match_condition=match)
+            return blob.upload_blob(data, overwrite=True, content_settings=settings, etag=etag,
+                                    match_condition=match)
+
         try:
-            result = _with_container(self.container, lambda: blob.upload_blob(
-                data, overwrite=True, content_settings=settings, **conditions))
+            result = _with_container(self.container, upload)
         except (ResourceModifiedError, ResourceExistsError) as exc:
             with self._lock:
                 self._etags.pop(path, None)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitoring.definition import load_text
-from monitoring.errors import DefinitionError, MonitoringError
+from monitoring.errors import DefinitionError, DefinitionNotFound, MonitoringError
 from monitoring.storage.blob import MONITORS, _with_container, container_client
 from monitoring.storage.local import write_atomic
 
@@ -24,10 +24,6 @@ DEFINITION_SUFFIXES = (".yaml", ".yml")
 
 # --------------------------------------------------------------------------------------------------
 # Monitor definitions
-
-
-class DefinitionNotFound(MonitoringError):
-    """No definition of that monitor is in the ``monitors`` container."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +147,7 @@ class FolderDefinitionStore(_Definitions):
     def _entries(self) -> list[tuple[str, str, datetime | None]]:
         if not self.folder.is_dir():
             return []
-        out = []
+        out: list[tuple[str, str, datetime | None]] = []
         for file in self.folder.iterdir():
             if file.is_file() and file.name.lower().endswith(DEFINITION_SUFFIXES):
                 stat = file.stat()

@@ -13,12 +13,10 @@ from pathlib import Path
 from azure.functions import meta
 
 import function_app
-from monitoring.settings import BY_NAME
+from monitoring.settings import HOST_SETTINGS, SETTING_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = {f.get_function_name(): f for f in function_app.app.get_functions()}
-#: Read by the Functions host itself, so not in monitoring/settings.py.
-HOST_SETTINGS = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "DataStorage"}
 
 
 def test_the_app_has_exactly_the_functions_of_the_blueprints() -> None:
@@ -72,6 +70,6 @@ def test_host_json_configures_the_bundle_the_hub_and_quiet_durable_logs() -> Non
 
 def test_local_settings_use_only_known_settings_and_point_at_azurite() -> None:
     values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
-    assert set(values) <= set(BY_NAME) | HOST_SETTINGS
+    assert set(values) <= set(SETTING_NAMES) | {h.name for h in HOST_SETTINGS}
     for name in ("AzureWebJobsStorage", "DataStorage", "STORAGE_CONNECTION_STRING"):
         assert values[name] == "UseDevelopmentStorage=true"

@@ -18,7 +18,6 @@ from functions import ingest as ingest_function
 from monitoring.definition import load_text
 from monitoring.dispatch import ingest as ingest_module
 from monitoring.dispatch.ingest import (
-    IngestProblem,
     dataset_of_uri,
     etag_token,
     ingest_blob,
@@ -28,6 +27,7 @@ from monitoring.dispatch.ingest import (
     split_name,
     timestamp_columns,
 )
+from monitoring.errors import IngestProblem
 from monitoring.storage import blob
 from monitoring.storage.definitions import definition_store
 from tests.conftest import parquet_bytes, user_function

@@ -1,8 +1,9 @@
 """Both templates set every app setting the code reads in Azure, and nothing secret.
 
-The list is ``monitoring.settings.SETTINGS``: a setting marked ``azure=True`` must be set on the
-function app by the Bicep and by the Terraform; one marked ``azure=False`` is a local convenience
-(Azurite, a local outbox) that a deployment must never set.
+The lists are ``monitoring.settings.SETTINGS`` (what the Python code reads) and ``HOST_SETTINGS`` (what
+the Functions host, its extensions or azure-identity read): a setting marked ``templates`` must be set on
+the function app by the Bicep and by the Terraform; ``optional`` may be added by hand; ``local`` is a
+local convenience (Azurite, a local outbox) that a deployment must never set.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from monitoring.settings import SETTINGS
+from monitoring.settings import HOST_SETTINGS, SETTINGS
 
 if TYPE_CHECKING:
     from tests.infra.conftest import TemplateFacts
@@ -21,17 +22,11 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
 
-AZURE_SETTINGS = {s.name for s in SETTINGS if s.azure}
-LOCAL_ONLY_SETTINGS = {s.name for s in SETTINGS if not s.azure}
+ALL_SETTINGS = [*SETTINGS, *HOST_SETTINGS]
+AZURE_SETTINGS = {s.name for s in ALL_SETTINGS if s.deploy == "templates"}
+OPTIONAL_SETTINGS = {s.name for s in ALL_SETTINGS if s.deploy == "optional"}
+LOCAL_ONLY_SETTINGS = {s.name for s in ALL_SETTINGS if s.deploy == "local"}
 
-# Read by the Functions host, not by the monitoring code, so not in SETTINGS.
-HOST_SETTINGS = {
-    "AzureWebJobsStorage__accountName",
-    "AzureWebJobsStorage__credential",
-    "AzureWebJobsStorage__clientId",
-    "APPLICATIONINSIGHTS_CONNECTION_STRING",
-    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-}
 
 # Ways a template could hand a key or connection string to the app or its outputs.
 KEY_PATTERNS = re.compile(
@@ -46,8 +41,9 @@ def template(request: pytest.FixtureRequest) -> TemplateFacts:
     return request.getfixturevalue(request.param)
 
 
-def test_settings_list_is_not_empty() -> None:
-    assert AZURE_SETTINGS, "monitoring.settings.SETTINGS has no setting for Azure"
+def test_settings_lists_are_not_empty() -> None:
+    assert {s.name for s in SETTINGS if s.deploy == "templates"}, "monitoring.settings.SETTINGS has none for Azure"
+    assert {s.name for s in HOST_SETTINGS if s.deploy == "templates"}, "HOST_SETTINGS has none for Azure"
 
 
 def test_sets_every_setting_the_code_reads(template: TemplateFacts) -> None:
@@ -61,7 +57,7 @@ def test_sets_no_local_only_setting(template: TemplateFacts) -> None:
 
 
 def test_sets_no_unknown_setting(template: TemplateFacts) -> None:
-    unknown = sorted(set(template.app_settings) - AZURE_SETTINGS - HOST_SETTINGS)
+    unknown = sorted(set(template.app_settings) - AZURE_SETTINGS - OPTIONAL_SETTINGS)
     assert not unknown, (
         f"{template.name} sets settings nothing reads: {unknown}; register them in monitoring/settings.py "
         "or fix the name"

@@ -10,7 +10,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from signals.custom import compute_custom, lookup, register_custom_signal, registered_signals, signal_name
+from signals.custom import (
+    CustomRegistry,
+    active_registry,
+    compute_custom,
+    isolated_registry,
+    lookup,
+    register_custom_signal,
+    registered_signals,
+    signal_name,
+)
 
 
 @register_custom_signal("test_rows", greater_is_better={"score"})
@@ -18,6 +27,11 @@ def _rows(production: pl.LazyFrame, reference: pl.LazyFrame, inputs: Mapping[str
     rows = production.select(pl.len()).collect().item()
     return [("all", "rows", rows), ("all", "score", inputs.get("score", 0.5)), ("other", "rows", float("nan")),
             ("other", "accuracy", 0.2), ("other", "none", None)]
+
+
+@pytest.fixture(autouse=True)
+def _registered(custom_registry: CustomRegistry) -> None:
+    custom_registry.add(_rows)
 
 
 def _run(component_id: str, thresholds: dict[str, float] | None = None, inputs: dict[str, Any] | None = None,
@@ -63,7 +77,7 @@ def test_component_id_compatibility_forms(component_id: str, name: str) -> None:
 
 def test_a_name_cannot_be_registered_twice_by_different_functions() -> None:
     with pytest.raises(ValueError, match="already registered"):
-        register_custom_signal("test_rows")(lambda p, r, i: [])
+        active_registry().add(register_custom_signal("test_rows")(lambda p, r, i: []))
     with pytest.raises(ValueError, match="must be letters"):
         register_custom_signal("bad name")
 
@@ -72,7 +86,7 @@ def test_a_name_cannot_be_registered_twice_by_different_functions() -> None:
     {"not": "rows"}, [("g", "m")], [("g", "m", "text")], pl.DataFrame({"group": ["g"], "metric": ["m"]}),
 ])
 def test_malformed_output_is_a_type_error_naming_the_signal(output: object) -> None:
-    register_custom_signal("test_malformed")(_returns(output))
+    active_registry().add(register_custom_signal("test_malformed")(_returns(output)))
     with pytest.raises(TypeError, match="custom signal `test_malformed`"):
         _run("test_malformed")
 
@@ -86,7 +100,7 @@ def _returns(output: object) -> Any:
 
 
 def test_duplicate_metric_in_a_group_is_an_error() -> None:
-    register_custom_signal("test_duplicate")(_returns_twice)
+    active_registry().add(register_custom_signal("test_duplicate")(_returns_twice))
     with pytest.raises(ValueError, match="returned metric `m` twice"):
         _run("test_duplicate")
 
@@ -139,3 +153,24 @@ def test_a_registration_module_that_is_not_installed_is_named_in_the_lookup_erro
     with pytest.raises(LookupError, match=r"modules not installed: no_such_package\.signals"):
         lookup("mean_shift_typo", modules=("examples.custom_signals", "no_such_package.signals"))
     assert lookup("mean_shift", modules=("no_such_package.signals",)).name == "mean_shift"
+
+
+def test_registrations_in_an_isolated_registry_are_gone_after_it() -> None:
+    with isolated_registry() as inner:
+        inner.add(register_custom_signal("test_scoped")(_returns([])))
+        assert lookup("test_scoped").name == "test_scoped"
+    with pytest.raises(LookupError, match="`test_scoped` is not registered"):
+        lookup("test_scoped")
+    assert lookup("test_rows").name == "test_rows"  # the enclosing registry is intact
+
+
+def test_marking_alone_registers_nothing_and_loading_a_module_registers_its_marked_functions() -> None:
+    with isolated_registry() as empty:
+        empty.signals.clear()
+        register_custom_signal("test_unloaded")(_returns([]))
+        assert "test_unloaded" not in registered_signals()
+        assert empty.load(["examples.custom_signals", "no_such_package.signals"]) == ["no_such_package.signals"]
+        assert {"mean_shift", "category_coverage"} <= set(registered_signals())
+        empty.signals.clear()
+        empty.load(["examples.custom_signals"])  # already imported: loading again still registers
+        assert "mean_shift" in registered_signals()

@@ -19,7 +19,7 @@ from monitoring.run.compute import compute_signal
 from monitoring.run.finish import finalize_run
 from monitoring.run.plan import RunPlan, plan_run
 from monitoring.storage.local import LocalStore
-from signals.custom import register_custom_signal
+from signals.custom import CustomRegistry, register_custom_signal
 
 FIRE = datetime(2026, 3, 10, tzinfo=UTC)
 NAIVE_FIRE = FIRE.replace(tzinfo=None)
@@ -187,7 +187,9 @@ def _explodes(production: pl.LazyFrame, reference: pl.LazyFrame, inputs: Mapping
     raise RuntimeError("first line of the failure\nsecond line with a traceback-like detail")
 
 
-def test_a_signal_that_raises_fails_alone_with_a_one_line_reason(tmp_path: Path) -> None:
+def test_a_signal_that_raises_fails_alone_with_a_one_line_reason(tmp_path: Path,
+                                                                 custom_registry: CustomRegistry) -> None:
+    custom_registry.add(_explodes)
     ref, prod, truth = _frames(50, seed=4)
     _write(tmp_path, ref, prod, truth)
     extra = {

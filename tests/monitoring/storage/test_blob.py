@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from monitoring.definition import load_text
-from monitoring.errors import DefinitionError, MonitoringError, WriteConflict
+from monitoring.errors import DefinitionError, DefinitionNotFound, MonitoringError, WriteConflict
 from monitoring.run.finish import update_latest
 from monitoring.storage import blob
 from monitoring.storage.base import Store
 from monitoring.storage.blob import BlobStore
-from monitoring.storage.definitions import DefinitionNotFound, DefinitionStore
+from monitoring.storage.definitions import DefinitionStore
 from tests.conftest import MONITOR, MONITOR_YAML
 
 pytestmark = pytest.mark.azurite
