@@ -12,7 +12,8 @@ from pydantic import (
     model_validator,
 )
 
-from monitoring.definition.inputs import DataSegment, Features, MonitoringInput
+from monitoring.definition.generative import GenerationSafetyQualitySignal, GenerationTokenStatisticsSignal
+from monitoring.definition.inputs import DataSegment, Features, MonitoringInput, split_production_list
 from monitoring.definition.strict import Strict, _rekeyed
 from monitoring.definition.thresholds import (
     AttributionThresholds,
@@ -39,6 +40,8 @@ SignalType = Literal[
     "feature_attribution_drift",
     "model_performance",
     "custom",
+    "generation_safety_quality",
+    "generation_token_statistics",
 ]
 
 
@@ -123,6 +126,13 @@ class DataQualitySignal(_SignalBase):
 class FeatureAttributionDriftSignal(_SignalBase):
     type: Literal["feature_attribution_drift"]
     model_type: Literal["classification", "regression"] | None = None
+    #: GA form: ``production_data`` is a list of model inputs and outputs; the outputs land here.
+    production_outputs: MonitoringInput | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _production_list(cls, data: Any) -> Any:
+        return split_production_list(data)
     metric_thresholds: _thresholds_union(AttributionThresholds) | None = None  # type: ignore[valid-type]
 
 
@@ -177,6 +187,8 @@ Signal = Annotated[
         FeatureAttributionDriftSignal,
         ModelPerformanceSignal,
         CustomSignal,
+        GenerationSafetyQualitySignal,
+        GenerationTokenStatisticsSignal,
     ],
     Field(discriminator="type"),
 ]
