@@ -9,6 +9,7 @@ meaning or is ignored; positions are kept so later errors still name their lines
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from monitoring.definition.strict import _rekeyed, note
@@ -98,4 +99,71 @@ def _without(mapping: dict[Any, Any], keys: set[str]) -> dict[Any, Any]:
     return _rekeyed((k, v, (mapping, k)) for k, v in mapping.items() if k not in keys)
 
 
-__all__ = ["SIGNAL_TYPES", "TRIGGER_TYPES", "normalise_signal", "normalise_trigger"]
+
+
+
+# --------------------------------------------------------------------------------------------------
+# The same forms in the JSON Schema
+
+
+_DAYS_OR_DURATION = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]}
+#: Keys the normalisers above accept on signal models, as JSON Schema: {model title: {key: schema}}.
+_SIGNAL_KEYS: dict[str, dict[str, Any]] = {
+    "CustomSignal": {"input_datasets": {"type": "object", "additionalProperties": {"$ref": "#/$defs/MonitoringInput"}},
+                     "alert_notification": {"type": "boolean"}, "data_window_size": _DAYS_OR_DURATION},
+    "FeatureAttributionDriftSignal": {"production_data": {
+        "anyOf": [{"$ref": "#/$defs/MonitoringInput"}, {"type": "array", "minItems": 1, "maxItems": 2,
+                                                        "items": {"$ref": "#/$defs/MonitoringInput"}},
+                  {"type": "null"}]}},
+}
+#: Threshold maps that also take the SDK's ``threshold`` / ``data_type`` (ignored) or ``threshold`` (NDCG).
+_THRESHOLD_KEYS = {"threshold": {"type": "number"}, "data_type": {"type": "string"}}
+
+
+_PREVIEW_DATASETS = {"target_dataset": {"$ref": "#/$defs/MonitoringInput"},
+                     "baseline_dataset": {"$ref": "#/$defs/MonitoringInput"}}
+
+
+def accepted_forms(schema: dict[str, Any]) -> None:
+    """Make the emitted JSON Schema accept what the normalisers accept: case-insensitive enum values, the
+    SDK's ``questionanswering``, and the earlier keys of signals and thresholds."""
+    defs = schema.get("$defs", {})
+    for title, model in defs.items():
+        if title.endswith("Signal") and "reference_data" in model.get("properties", {}):
+            model["properties"].update(_PREVIEW_DATASETS)
+    for title, keys in _SIGNAL_KEYS.items():
+        if title in defs:
+            defs[title].setdefault("properties", {}).update(keys)
+    for title, model in defs.items():
+        properties = model.get("properties", {})
+        if title.endswith("Thresholds") and {"numerical", "categorical"} & set(properties):
+            properties.update(_THRESHOLD_KEYS)
+        if title == "AttributionThresholds":
+            properties["threshold"] = {"type": "number", "minimum": 0}
+    _case_insensitive(schema)
+
+
+def _case_insensitive(node: Any) -> None:
+    """``enum``/``const`` strings become a pattern matching them in any case (JSON Schema has no flag)."""
+    if isinstance(node, list):
+        for item in node:
+            _case_insensitive(item)
+        return
+    if not isinstance(node, dict):
+        return
+    values = node.get("enum", [node["const"]] if "const" in node else None)
+    if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+        if "question_answering" in values:
+            values = [*values, "questionanswering"]
+        node.pop("enum", None)
+        node.pop("const", None)
+        node["type"] = "string"
+        node["pattern"] = "^(" + "|".join(_any_case(v) for v in values) + ")$"
+    for key, value in node.items():
+        if key not in ("pattern", "discriminator"):
+            _case_insensitive(value)
+
+
+def _any_case(value: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in value)
+__all__ = ["SIGNAL_TYPES", "TRIGGER_TYPES", "accepted_forms", "normalise_signal", "normalise_trigger"]

@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from monitoring.definition import safety
-from monitoring.definition.forms import SIGNAL_TYPES, TRIGGER_TYPES
+from monitoring.definition.forms import SIGNAL_TYPES, TRIGGER_TYPES, accepted_forms
 from monitoring.definition.monitor import MonitorSchedule
 from monitoring.definition.strict import UnknownKey, collecting_notes, collecting_unknown_keys
 from monitoring.errors import DefinitionError
@@ -98,6 +98,10 @@ def _locate(root: Any, loc: tuple[Any, ...], *, trailing: bool = True) -> tuple[
 _UNION_TAGS = frozenset(BY_TYPE) | set(SIGNAL_TYPES) | set(TRIGGER_TYPES)
 
 
+#: Pydantic error types of a value outside its range: the message gains the value.
+_RANGE_ERRORS = frozenset({"less_than", "less_than_equal", "greater_than", "greater_than_equal", "finite_number"})
+
+
 def _is_tag(item: str) -> bool:
     return (item.startswith(("<", "literal", "function")) or item[:1].isupper() or item in _UNION_TAGS
             or "[" in item)
@@ -127,6 +131,8 @@ def _problems(root: Any, error: ValidationError) -> list[tuple[int, str]]:
         message = err["msg"]
         if err["type"] == "missing":
             message = "required field is missing"
+        elif err["type"] in _RANGE_ERRORS:
+            message = f"{err['input']} is out of range: {message[0].lower()}{message[1:]}"
         elif err["type"] == "union_tag_invalid" and ctx.get("discriminator") == "'type'":
             loc = (*loc, "type")
             valid = re.findall(r"'([^']+)'", str(ctx.get("expected_tags", "")))
@@ -218,6 +224,7 @@ def load_bytes(content: bytes, source: str = "<definition>", *, base_dir: Path |
 def json_schema() -> dict[str, Any]:
     """JSON Schema of the definition, for editor completion (e.g. the YAML language server)."""
     schema = MonitorSchedule.model_json_schema(by_alias=True)
+    accepted_forms(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Serverless model monitor definition (Azure ML monitor schedule YAML)"
     return schema
