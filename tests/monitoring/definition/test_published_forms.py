@@ -13,6 +13,7 @@ from monitoring.errors import ConfigurationError, DefinitionError
 
 PUBLISHED = Path(__file__).resolve().parents[2] / "fixtures" / "published"
 HEAD = "name: m\ntrigger: {type: recurrence, frequency: day}\n"
+SIGNAL = HEAD + "create_monitor:\n  monitoring_signals:\n    {name}:\n      type: {kind}\n"
 
 
 def _load(body: str):
@@ -76,8 +77,8 @@ def test_trailing_window_is_the_lookback_and_months_are_30_days() -> None:
 
 @pytest.mark.parametrize(("text", "days"), [("P1Y", 365), ("P1Y2M", 365 + 60), ("P2W", 14), ("P1MT12H", 30.5)])
 def test_duration_calendar_units(text: str, days: float) -> None:
-    schedule = _load(f"create_monitor:\n  monitoring_signals:\n    q:\n      type: data_quality\n"
-                     f"      production_data: {{input_data: {{path: p}}, data_window: {{lookback_window_size: {text}}}}}\n")
+    schedule = load_text(SIGNAL.format(name="q", kind="data_quality") + "      production_data: "
+                         f"{{input_data: {{path: p}}, data_window: {{lookback_window_size: {text}}}}}\n").schedule
     assert schedule.signals()["q"].production_data.data_window.lookback_window_size == timedelta(days=days)
 
 
@@ -117,10 +118,10 @@ def test_outputs_found_by_prediction_columns_whatever_the_order() -> None:
 
 
 def test_three_production_entries_are_an_error() -> None:
-    problems = _problems(HEAD + "create_monitor:\n  monitoring_signals:\n    a:\n      type: feature_attribution_drift\n"
-                         "      production_data: [{input_data: {path: a}}, {input_data: {path: b}}, "
+    problems = _problems(SIGNAL.format(name="a", kind="feature_attribution_drift") + "      production_data: [{input_data: {path: a}}, {input_data: {path: b}}, "
                          "{input_data: {path: c}}]\n")
-    assert len(problems) == 1 and "1 or 2 entries, not 3" in problems[0]
+    assert len(problems) == 1
+    assert "1 or 2 entries, not 3" in problems[0]
 
 
 def test_free_data_column_names_keep_unknown_roles_with_a_note() -> None:
@@ -154,7 +155,8 @@ def test_endpoint_deployment_id_is_any_string_until_it_must_be_resolved() -> Non
                                              "classification")])
 def test_real_typos_still_fail(typo: str, hint: str) -> None:
     problems = _problems(HEAD + f"create_monitor:\n  monitoring_signals:\n    s:\n      {typo}\n")
-    assert len(problems) == 1 and hint in problems[0]
+    assert len(problems) == 1
+    assert hint in problems[0]
 
 
 def test_typo_in_a_threshold_key_says_did_you_mean() -> None:
@@ -175,9 +177,10 @@ def test_thresholds_are_finite_and_not_negative(value: str) -> None:
 
 
 def test_custom_threshold_inf_is_an_error() -> None:
-    problems = _problems(HEAD + "create_monitor:\n  monitoring_signals:\n    s:\n      type: custom\n"
-                         "      component_id: azureml:c:1\n      metric_thresholds: [{metric_name: m, threshold: .inf}]\n")
-    assert len(problems) == 1 and "finite" in problems[0]
+    problems = _problems(SIGNAL.format(name="s", kind="custom") + "      component_id: azureml:c:1\n"
+                         "      metric_thresholds: [{metric_name: m, threshold: .inf}]\n")
+    assert len(problems) == 1
+    assert "finite" in problems[0]
 
 
 def test_interval_is_bounded_with_field_value_and_range() -> None:
@@ -193,21 +196,23 @@ def test_interval_is_bounded_with_field_value_and_range() -> None:
     ("7", "`7` is not an ISO-8601 duration"),
 ])
 def test_lookback_size_is_bounded(size: str, message: str) -> None:
-    problems = _problems(HEAD + "create_monitor:\n  monitoring_signals:\n    q:\n      type: data_quality\n"
-                         f"      production_data: {{input_data: {{path: p}}, data_window: {{lookback_window_size: {size}}}}}\n")
+    problems = _problems(SIGNAL.format(name="q", kind="data_quality") + "      production_data: "
+                         f"{{input_data: {{path: p}}, data_window: {{lookback_window_size: {size}}}}}\n")
     assert len(problems) == 1 and message in problems[0], problems
 
 
 def test_start_time_after_end_time_is_an_error() -> None:
     problems = _problems("name: m\ntrigger: {type: recurrence, frequency: day, start_time: 2026-02-01T00:00:00, "
                          "end_time: 2026-01-01T00:00:00}\ncreate_monitor: {}\n")
-    assert len(problems) == 1 and "is not before end_time" in problems[0]
+    assert len(problems) == 1
+    assert "is not before end_time" in problems[0]
 
 
 def test_dates_are_bounded() -> None:
     problems = _problems("name: m\ntrigger: {type: recurrence, frequency: day, start_time: 9999-01-01T00:00:00}\n"
                          "create_monitor: {}\n")
-    assert len(problems) == 1 and "out of range: dates must be between 1900-01-01 and 2200-01-01" in problems[0]
+    assert len(problems) == 1
+    assert "out of range: dates must be between 1900-01-01 and 2200-01-01" in problems[0]
 
 
 def test_is_enabled_false_is_noted() -> None:
