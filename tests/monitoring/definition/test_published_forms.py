@@ -118,7 +118,8 @@ def test_outputs_found_by_prediction_columns_whatever_the_order() -> None:
 
 
 def test_three_production_entries_are_an_error() -> None:
-    problems = _problems(SIGNAL.format(name="a", kind="feature_attribution_drift") + "      production_data: [{input_data: {path: a}}, {input_data: {path: b}}, "
+    problems = _problems(SIGNAL.format(name="a", kind="feature_attribution_drift")
+                         + "      production_data: [{input_data: {path: a}}, {input_data: {path: b}}, "
                          "{input_data: {path: c}}]\n")
     assert len(problems) == 1
     assert "1 or 2 entries, not 3" in problems[0]
@@ -198,7 +199,8 @@ def test_interval_is_bounded_with_field_value_and_range() -> None:
 def test_lookback_size_is_bounded(size: str, message: str) -> None:
     problems = _problems(SIGNAL.format(name="q", kind="data_quality") + "      production_data: "
                          f"{{input_data: {{path: p}}, data_window: {{lookback_window_size: {size}}}}}\n")
-    assert len(problems) == 1 and message in problems[0], problems
+    assert len(problems) == 1
+    assert message in problems[0]
 
 
 def test_start_time_after_end_time_is_an_error() -> None:
