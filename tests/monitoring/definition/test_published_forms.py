@@ -13,7 +13,8 @@ from monitoring.errors import ConfigurationError, DefinitionError
 
 PUBLISHED = Path(__file__).resolve().parents[2] / "fixtures" / "published"
 HEAD = "name: m\ntrigger: {type: recurrence, frequency: day}\n"
-SIGNAL = HEAD + "create_monitor:\n  monitoring_signals:\n    {name}:\n      type: {kind}\n"
+def _signal(name: str, kind: str) -> str:
+    return HEAD + f"create_monitor:\n  monitoring_signals:\n    {name}:\n      type: {kind}\n"
 
 
 def _load(body: str):
@@ -77,7 +78,7 @@ def test_trailing_window_is_the_lookback_and_months_are_30_days() -> None:
 
 @pytest.mark.parametrize(("text", "days"), [("P1Y", 365), ("P1Y2M", 365 + 60), ("P2W", 14), ("P1MT12H", 30.5)])
 def test_duration_calendar_units(text: str, days: float) -> None:
-    schedule = load_text(SIGNAL.format(name="q", kind="data_quality") + "      production_data: "
+    schedule = load_text(_signal("q", "data_quality") + "      production_data: "
                          f"{{input_data: {{path: p}}, data_window: {{lookback_window_size: {text}}}}}\n").schedule
     assert schedule.signals()["q"].production_data.data_window.lookback_window_size == timedelta(days=days)
 
@@ -118,7 +119,7 @@ def test_outputs_found_by_prediction_columns_whatever_the_order() -> None:
 
 
 def test_three_production_entries_are_an_error() -> None:
-    problems = _problems(SIGNAL.format(name="a", kind="feature_attribution_drift")
+    problems = _problems(_signal("a", "feature_attribution_drift")
                          + "      production_data: [{input_data: {path: a}}, {input_data: {path: b}}, "
                          "{input_data: {path: c}}]\n")
     assert len(problems) == 1
@@ -178,7 +179,7 @@ def test_thresholds_are_finite_and_not_negative(value: str) -> None:
 
 
 def test_custom_threshold_inf_is_an_error() -> None:
-    problems = _problems(SIGNAL.format(name="s", kind="custom") + "      component_id: azureml:c:1\n"
+    problems = _problems(_signal("s", "custom") + "      component_id: azureml:c:1\n"
                          "      metric_thresholds: [{metric_name: m, threshold: .inf}]\n")
     assert len(problems) == 1
     assert "finite" in problems[0]
@@ -197,7 +198,7 @@ def test_interval_is_bounded_with_field_value_and_range() -> None:
     ("7", "`7` is not an ISO-8601 duration"),
 ])
 def test_lookback_size_is_bounded(size: str, message: str) -> None:
-    problems = _problems(SIGNAL.format(name="q", kind="data_quality") + "      production_data: "
+    problems = _problems(_signal("q", "data_quality") + "      production_data: "
                          f"{{input_data: {{path: p}}, data_window: {{lookback_window_size: {size}}}}}\n")
     assert len(problems) == 1
     assert message in problems[0]
