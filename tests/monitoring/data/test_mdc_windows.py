@@ -16,9 +16,9 @@ from monitoring.schedule.windows import Window
 START = datetime(2026, 5, 9, 21, 0, tzinfo=UTC)
 
 
-def _write(root: Path, times: list[datetime]) -> None:
+def _write(root: Path, times: list[datetime], *, first_index: int = 0) -> None:
     """One line per event, in the folder of the hour it was written (as the collector names it)."""
-    for i, t in enumerate(times):
+    for i, t in enumerate(times, start=first_index):
         folder = root / f"{t:%Y/%m/%d/%H}"
         folder.mkdir(parents=True, exist_ok=True)
         line = {"specversion": "1.0", "time": t.isoformat().replace("+00:00", "Z"), "correlationid": f"c{i}",
@@ -36,16 +36,22 @@ def events(tmp_path: Path) -> list[datetime]:
 
 
 @pytest.mark.parametrize("step", [timedelta(minutes=45), timedelta(hours=1), timedelta(hours=2, minutes=15)])
-def test_consecutive_windows_see_each_row_once(tmp_path: Path, events: list[datetime], step: timedelta) -> None:
+def test_consecutive_windows_see_each_row_once(tmp_path: Path, step: timedelta) -> None:
+    """The collector writes as time passes: at each run only the events before the fire time exist."""
+    times = [START + timedelta(minutes=7 * k) for k in range(8 * 60 // 7)]
     seen: Counter[int] = Counter()
-    fire = START + timedelta(minutes=10)  # a run at hh:10 while the collector still writes that hour
+    fire = START + timedelta(minutes=10)  # runs at hh:10 while the collector still writes that hour
+    first = fire - step
+    written = 0
     while fire <= START + timedelta(hours=9):
+        new = [t for t in times[written:] if t < fire]
+        _write(tmp_path, new, first_index=written)
+        written += len(new)
         frame = read_mdc_window(str(tmp_path), Window(fire - step, fire)).frame
         if frame.height:
             seen.update(frame["i"].to_list())
         fire += step
-    first = START + timedelta(minutes=10) - step
-    expected = {i for i, t in enumerate(events) if first <= t < fire - step}
+    expected = {i for i, t in enumerate(times) if first <= t < fire - step}
     assert set(seen) == expected
     assert set(seen.values()) == {1}
 
