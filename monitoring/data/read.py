@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import glob as globmod
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +43,7 @@ def file_versions(uri: str) -> dict[str, str]:
         versions = {f"{head}/{root}{n}": blobs[root + n] for n in kept}
     else:
         path = Path(uri)
+        candidates: Iterator[Path]
         if glob:
             candidates = iter(Path(p) for p in globmod.glob(uri, recursive=True))
         elif path.is_file():

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-import isodate
+import isodate  # type: ignore[import-untyped]
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -197,7 +197,7 @@ class MonitoringInput(Strict):
     data_context: DataContext | None = None
     data_window: DataWindow | None = None
     pre_processing_component: str | None = None
-    data_column_names: DataColumnNames = Field(default_factory=DataColumnNames)
+    data_column_names: DataColumnNames = Field(default_factory=DataColumnNames)  # type: ignore[arg-type]
 
     @model_validator(mode="before")
     @classmethod

@@ -132,7 +132,8 @@ def renamed(data: Any, renames: dict[str, str], *, where: str) -> Any:
     for old, new in renames.items():
         if old in data and new not in data:
             note(f"`{where}.{old}` is the earlier name of `{new}`; read as `{new}`.")
-    return _rekeyed((renames.get(k, k) if renames.get(k) not in data else k, v, (data, k)) for k, v in data.items())
+    return _rekeyed((str(renames[k]) if k in renames and renames[k] not in data else k, v, (data, k))
+                    for k, v in data.items())
 
 
 @dataclass(frozen=True)
