@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from monitoring.data.uris import is_cloud, storage_options
+from monitoring.errors import DataError
 
 #: Rows read to infer the schema of JSONL and CSV files.
 INFER_ROWS = 10_000
@@ -17,6 +18,43 @@ FORMATS: dict[str, str] = {".parquet": "parquet", ".jsonl": "JSONL", ".ndjson": 
                            ".csv": "CSV"}
 SUPPORTED_SUFFIXES = tuple(FORMATS)
 SUPPORTED_TEXT = "parquet, JSONL (.jsonl, .ndjson, .json) or CSV"
+
+
+#: Names pipelines write beside data files (Spark's ``_SUCCESS``/``_committed_*``/``.crc``, Delta's
+#: ``_delta_log/``, Azure ML's ``MLTable``): any path part starting with ``_`` or ``.``, or these names.
+SIDECAR_NAMES = frozenset({"mltable"})
+
+
+def is_sidecar(relative: str) -> bool:
+    """True for a file a pipeline writes beside its data (never read as data), by its path below the dataset."""
+    parts = [p for p in relative.replace("\\", "/").split("/") if p]
+    return any(p.startswith(("_", ".")) for p in parts) or (bool(parts) and (
+        parts[-1].lower() in SIDECAR_NAMES or parts[-1].lower().endswith(".crc")))
+
+
+def data_files(names: list[str], where: str) -> list[str]:
+    """The data files among a folder's files (paths below the folder), without sidecars.
+
+    A ``.json`` beside parquet or CSV files is metadata (``meta.json``, a schema), not JSON Lines data; any
+    other mix of formats is an error naming them, since one dataset has one format.
+    """
+    kept = [n for n in names if format_of(n) is not None and not is_sidecar(n)]
+    by_format: dict[str, list[str]] = {}
+    for name in kept:
+        by_format.setdefault(_format_name(name), []).append(name)
+    if len(by_format) > 1 and ".json" in by_format:
+        del by_format[".json"]
+    if len(by_format) > 1:
+        listing = "; ".join(f"{kind}: {files[0]}" + (f" and {len(files) - 1} more" if len(files) > 1 else "")
+                            for kind, files in sorted(by_format.items()))
+        raise DataError(f"dataset {where} holds files of {len(by_format)} formats ({listing}); a dataset has one "
+                        "format: point input_data.path at one folder or a glob such as <folder>/*.parquet")
+    return [n for files in by_format.values() for n in files]
+
+
+def _format_name(name: str) -> str:
+    suffix = Path(name.split("?", 1)[0]).suffix.lower()
+    return ".json" if suffix == ".json" else FORMATS[suffix]
 
 
 def format_of(name: str) -> str | None:
@@ -36,6 +74,11 @@ def read_bytes(content: bytes, kind: str) -> pl.DataFrame:
 
 # --------------------------------------------------------------------------------------------------
 # Scanning
+
+
+def scan_one(file: str) -> pl.LazyFrame:
+    """One file's lazy frame, read as ``scan_files`` reads it."""
+    return _scan_file(file, storage_options() if is_cloud(file) else None)
 
 
 def _scan_file(file: str, options: dict[str, str] | None) -> pl.LazyFrame:

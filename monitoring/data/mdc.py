@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -58,13 +59,49 @@ def read_mdc_lines(lines: Sequence[str]) -> pl.DataFrame:
 
 
 def read_mdc_window(uri: str, window: Window, *, list_fn: Callable[[str], list[str]] = list_files) -> WindowData:
-    """Collected rows in the hourly folders whose hour starts in ``[start, end)``."""
+    """Collected rows whose event ``time`` is in ``[start, end)``, from every hourly folder overlapping it.
+
+    The collector is still writing the current hour's folder when a run fires, so selecting whole folders
+    would either read a folder half-written or skip its later rows forever. Selecting by each line's own
+    ``time`` (the CloudEvents field the collector writes) makes consecutive windows see each row once. A
+    line without a ``time`` falls back to its folder's hour; a ``time`` that does not parse is counted
+    (``unparsed_timestamps``) and not read.
+    """
     files = [f for f in list_fn(uri) if (p := partition_interval(f)) is not None
-             and (window.start is None or p[0] >= window.start) and (window.end is None or p[0] < window.end)]
+             and (window.start is None or p[1] > window.start) and (window.end is None or p[0] < window.end)]
     lines: list[str] = []
+    unparsed = 0
     for file in files:
-        lines.extend(_read_text(file).splitlines())
-    return WindowData(read_mdc_lines(lines), len(files), window)
+        hour = partition_interval(file)[0]  # type: ignore[index]
+        for number, line in enumerate(_read_text(file).splitlines(), start=1):
+            if not line.strip():
+                continue
+            when = _event_time(line, file, number)
+            if when is None:
+                unparsed += 1
+            elif _in_window(hour if when is False else when, window):
+                lines.append(line)
+    return WindowData(read_mdc_lines(lines), len(files), window, unparsed_timestamps=unparsed)
+
+
+def _in_window(t: datetime, window: Window) -> bool:
+    return (window.start is None or t >= window.start) and (window.end is None or t < window.end)
+
+
+def _event_time(line: str, file: str, number: int) -> datetime | Literal[False] | None:
+    """A line's event time in UTC; False if it has none; None if it has one that does not parse."""
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"cannot read {file}: line {number} is not JSON ({exc.msg}, column {exc.colno})") from None
+    value = event.get("time") if isinstance(event, dict) else None
+    if value is None:
+        return False
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _read_text(file: str) -> str:

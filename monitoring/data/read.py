@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from monitoring.data.formats import SUPPORTED_SUFFIXES, scan_files
+from monitoring.data.formats import data_files, scan_files, scan_one
 from monitoring.data.uris import is_cloud, split_cloud
 from monitoring.errors import DataError
 from monitoring.schedule.windows import Window
@@ -38,24 +38,42 @@ def file_versions(uri: str) -> dict[str, str]:
             blobs = {n: v for n, v in blobs.items() if fnmatch.fnmatch(n, prefix)}
         elif prefix and not prefix.endswith("/") and prefix in blobs:
             blobs = {prefix: blobs[prefix]}
-        versions = {f"{head}/{n}": v for n, v in blobs.items() if n.lower().endswith(SUPPORTED_SUFFIXES)}
+        root = "" if glob else (prefix if prefix.endswith("/") or prefix not in blobs else "")
+        kept = data_files([n[len(root):] for n in blobs], uri)
+        versions = {f"{head}/{root}{n}": blobs[root + n] for n in kept}
     else:
         path = Path(uri)
+        candidates: Iterator[Path]
         if glob:
-            candidates: Iterator[Path] = iter(Path(p) for p in globmod.glob(uri, recursive=True))
+            candidates = iter(Path(p) for p in globmod.glob(uri, recursive=True))
         elif path.is_file():
             candidates = iter([path])
         elif path.is_dir():
             candidates = path.rglob("*")
         else:
             raise DataError(f"dataset {uri} does not exist")
-        for p in candidates:
-            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES:
-                stat = p.stat()
-                versions[str(p)] = f"{stat.st_size}:{stat.st_mtime_ns}"
+        base = path if path.is_dir() else _static_dir(uri) if glob else path.parent
+        files = [p for p in candidates if p.is_file()]
+        names = {_relative(p, base): p for p in files}
+        for name in data_files(list(names), uri):
+            stat = names[name].stat()
+            versions[str(names[name])] = f"{stat.st_size}:{stat.st_mtime_ns}"
     if not versions:
         raise DataError(f"dataset {uri} has no parquet, JSONL or CSV files")
     return dict(sorted(versions.items()))
+
+
+def _static_dir(pattern: str) -> Path:
+    """The folder a glob's matches are below: its path up to the first wildcard."""
+    head = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+    return Path(head) if head.endswith(("/", "\\")) else Path(head).parent
+
+
+def _relative(file: Path, base: Path) -> str:
+    try:
+        return file.relative_to(base).as_posix()
+    except ValueError:
+        return file.name
 
 
 def list_files(uri: str) -> list[str]:
@@ -73,7 +91,9 @@ def partition_interval(path: str) -> tuple[datetime, datetime] | None:
     return start, start + (timedelta(hours=1) if hour else timedelta(days=1))
 
 
-def _window_filter(frame: pl.LazyFrame, column: str, window: Window) -> pl.LazyFrame:
+def _window_filter(frame: pl.LazyFrame, column: str, window: Window) -> tuple[pl.LazyFrame, pl.Expr | None]:
+    """Rows of ``frame`` in ``window`` by ``column``, and (for text timestamps) an expression counting the
+    values that are not null yet do not parse as a time."""
     schema = frame.collect_schema()
     if column not in schema:
         raise DataError(
@@ -82,8 +102,10 @@ def _window_filter(frame: pl.LazyFrame, column: str, window: Window) -> pl.LazyF
         )
     dtype = schema[column]
     expr = pl.col(column)
+    unparsed: pl.Expr | None = None
     if dtype == pl.String:
         expr = expr.str.to_datetime(time_zone="UTC", strict=False)
+        unparsed = (pl.col(column).is_not_null() & expr.is_null()).sum()
         tz: str | None = "UTC"
     elif isinstance(dtype, pl.Datetime):
         tz = dtype.time_zone
@@ -101,16 +123,21 @@ def _window_filter(frame: pl.LazyFrame, column: str, window: Window) -> pl.LazyF
         condition = condition & (expr >= bound(window.start))
     if window.end is not None:
         condition = condition & (expr < bound(window.end))
-    return frame.filter(condition)
+    return frame.filter(condition), unparsed
 
 
 @dataclass(frozen=True)
 class WindowData:
-    """A dataset's rows in one window, with where they came from."""
+    """A dataset's rows in one window, with where they came from.
+
+    ``unparsed_timestamps``: rows whose timestamp text could not be read as a time; they are in no window,
+    so the signal must say how many (notes and ``details``) rather than drop them in silence.
+    """
 
     frame: pl.DataFrame
     files: int
     window: Window
+    unparsed_timestamps: int = 0
 
 
 def read_window(uri: str, window: Window, *, timestamp_column: str | None = None,
@@ -130,19 +157,33 @@ def read_window(uri: str, window: Window, *, timestamp_column: str | None = None
         files = [f for f, interval in dated if interval is not None and _in_window(interval[1], window)]
         if not files:
             return WindowData(pl.DataFrame(), 0, window)
-    frame = scan_files(files)
-    if timestamp_column is not None and window.bounded:
-        frame = _window_filter(frame, timestamp_column, window)
-    if columns is not None:
-        present = frame.collect_schema().names()
-        frame = frame.select([c for c in columns if c in present])
     try:
+        frame = scan_files(files)
+        unparsed = 0
+        if timestamp_column is not None and window.bounded:
+            frame, unparsed_expr = _window_filter(frame, timestamp_column, window)
+            if unparsed_expr is not None:
+                unparsed = int(scan_files(files).select(unparsed_expr).collect().item())
+        if columns is not None:
+            present = frame.collect_schema().names()
+            frame = frame.select([c for c in columns if c in present])
         collected = frame.collect()
     except (ConnectionError, TimeoutError):
         raise  # transient: the caller's retries decide, it is not a property of the data
-    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, OSError) as exc:
-        raise DataError(f"cannot read {uri}: {one_line(str(exc))}") from exc
-    return WindowData(collected, len(files), window)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise DataError(_read_error(uri, files, exc)) from exc
+    return WindowData(collected, len(files), window, unparsed_timestamps=unparsed)
+
+
+def _read_error(uri: str, files: Sequence[str], exc: BaseException) -> str:
+    """The read error with the file it came from: each file is read alone until one fails."""
+    for file in files if len(files) > 1 else []:
+        try:
+            scan_one(file).collect()
+        except (pl.exceptions.PolarsError, OSError) as single:
+            return f"cannot read {file}: {one_line(str(single))}"
+    where = files[0] if len(files) == 1 else uri
+    return f"cannot read {where}: {one_line(str(exc))}"
 
 
 def _in_window(partition_end: datetime, window: Window) -> bool:

@@ -15,7 +15,7 @@ from monitoring.definition.inputs import (
     MonitoringInput,
     TopNFeatures,
 )
-from monitoring.definition.loader import LoadedMonitor, json_schema, load_file, load_text, parse_yaml
+from monitoring.definition.loader import LoadedMonitor, json_schema, load_bytes, load_file, load_text, parse_yaml
 from monitoring.definition.monitor import (
     AlertNotification,
     MonitorDefinition,
@@ -41,6 +41,6 @@ __all__ = [
     "DataSegment", "DataWindow", "FeatureAttributionDriftSignal", "InputData", "LoadedMonitor",
     "ModelPerformanceSignal", "MonitorDefinition", "MonitorSchedule", "MonitoringInput", "MonitoringTarget",
     "OnArrivalTrigger", "PredictionDriftSignal", "RecurrenceTrigger", "Signal", "SignalType", "TopNFeatures",
-    "Trigger", "UnknownKey", "Webhook", "collecting_unknown_keys", "json_schema", "load_file", "load_text",
-    "parse_yaml",
+    "Trigger", "UnknownKey", "Webhook", "collecting_unknown_keys", "json_schema", "load_bytes", "load_file",
+    "load_text", "parse_yaml",
 ]

@@ -18,8 +18,10 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from monitoring.definition import safety
+from monitoring.definition.forms import SIGNAL_TYPES, TRIGGER_TYPES, accepted_forms
 from monitoring.definition.monitor import MonitorSchedule
-from monitoring.definition.strict import UnknownKey, collecting_unknown_keys
+from monitoring.definition.strict import UnknownKey, collecting_notes, collecting_unknown_keys
 from monitoring.errors import DefinitionError
 from signals.registry import BY_TYPE
 
@@ -45,17 +47,25 @@ class LoadedMonitor:
 
 
 def parse_yaml(text: str, source: str) -> Any:
-    """The YAML document with positions; a syntax error names its line and column."""
+    """The YAML document with positions; a syntax error names its line and column.
+
+    The file's size, depth and alias expansion are bounded (``safety``) before any tree is built.
+    """
     yaml = YAML(typ="rt")
     try:
+        safety.check(text)
         return yaml.load(text)
+    except safety.BoundExceeded as exc:
+        raise DefinitionError(source, [str(exc)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise DefinitionError(source, [f"YAML syntax error at {where}: {problem}"]) from None
     except YAMLError as exc:
-        raise DefinitionError(source, [f"YAML error: {exc}"]) from None
+        raise DefinitionError(source, [f"YAML error: {' '.join(str(exc).split())}"]) from None
+    except RecursionError:  # unreachable under safety.MAX_DEPTH; kept so no input can print a traceback
+        raise DefinitionError(source, [f"the document nests deeper than {safety.MAX_DEPTH} levels"]) from None
 
 
 def _locate(root: Any, loc: tuple[Any, ...], *, trailing: bool = True) -> tuple[str, int | None]:
@@ -85,7 +95,11 @@ def _locate(root: Any, loc: tuple[Any, ...], *, trailing: bool = True) -> tuple[
 
 
 #: Discriminator values pydantic puts in error locations: they are not keys of the YAML.
-_UNION_TAGS = frozenset(BY_TYPE) | {"recurrence", "cron", "on_arrival"}
+_UNION_TAGS = frozenset(BY_TYPE) | set(SIGNAL_TYPES) | set(TRIGGER_TYPES)
+
+
+#: Pydantic error types of a value outside its range: the message gains the value.
+_RANGE_ERRORS = frozenset({"less_than", "less_than_equal", "greater_than", "greater_than_equal", "finite_number"})
 
 
 def _is_tag(item: str) -> bool:
@@ -117,6 +131,8 @@ def _problems(root: Any, error: ValidationError) -> list[tuple[int, str]]:
         message = err["msg"]
         if err["type"] == "missing":
             message = "required field is missing"
+        elif err["type"] in _RANGE_ERRORS:
+            message = f"{err['input']} is out of range: {message[0].lower()}{message[1:]}"
         elif err["type"] == "union_tag_invalid" and ctx.get("discriminator") == "'type'":
             loc = (*loc, "type")
             valid = re.findall(r"'([^']+)'", str(ctx.get("expected_tags", "")))
@@ -169,7 +185,7 @@ def load_text(text: str, source: str = "<definition>", *, base_dir: Path | None 
     if not isinstance(root, dict):
         raise DefinitionError(source, ["the file must be a YAML mapping with `name`, `trigger` and `create_monitor`"])
     problems: list[tuple[int, str]] = []
-    with collecting_unknown_keys() as unknown:
+    with collecting_unknown_keys() as unknown, collecting_notes() as notes:
         try:
             schedule = MonitorSchedule.model_validate(root)
         except ValidationError as exc:
@@ -181,6 +197,7 @@ def load_text(text: str, source: str = "<definition>", *, base_dir: Path | None 
     problems = [p for p in problems if re.sub(r" at line \d+", "", p[1]) not in explained] + typos
     if problems:
         raise DefinitionError(source, [text for _, text in sorted(problems, key=lambda p: p[0])])
+    schedule._load_notes = notes
     version = hashlib.sha256(text.encode()).hexdigest()[:16]
     return LoadedMonitor(schedule=schedule, source=source, version=version, base_dir=base_dir)
 
@@ -189,18 +206,28 @@ def load_file(path: str | Path) -> LoadedMonitor:
     """Validate a definition file; relative data paths in it are relative to its folder."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        content = file.read_bytes()
     except OSError as exc:
         raise DefinitionError(str(file), [f"cannot read the file: {exc.strerror}"]) from None
-    return load_text(text, str(file), base_dir=file.resolve().parent)
+    return load_bytes(content, str(file), base_dir=file.resolve().parent)
+
+
+def load_bytes(content: bytes, source: str = "<definition>", *, base_dir: Path | None = None) -> LoadedMonitor:
+    """Validate a definition's bytes (a file, a request body, a blob): UTF-8 or one error naming the line."""
+    try:
+        text = safety.decode(content)
+    except safety.BoundExceeded as exc:
+        raise DefinitionError(source, [str(exc)]) from None
+    return load_text(text, source, base_dir=base_dir)
 
 
 def json_schema() -> dict[str, Any]:
     """JSON Schema of the definition, for editor completion (e.g. the YAML language server)."""
     schema = MonitorSchedule.model_json_schema(by_alias=True)
+    accepted_forms(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Serverless model monitor definition (Azure ML monitor schedule YAML)"
     return schema
 
 
-__all__ = ["LoadedMonitor", "json_schema", "load_file", "load_text", "parse_yaml"]
+__all__ = ["LoadedMonitor", "json_schema", "load_bytes", "load_file", "load_text", "parse_yaml"]

@@ -13,14 +13,18 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import (
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from monitoring.definition.forms import normalise_signal, normalise_trigger
+from monitoring.definition.generative import UNSUPPORTED
 from monitoring.definition.signals import DataDriftSignal, DataQualitySignal, PredictionDriftSignal, Signal
-from monitoring.definition.strict import Strict
+from monitoring.definition.strict import Strict, _rekeyed, note
 from monitoring.definition.triggers import Trigger
+from monitoring.errors import ConfigurationError
 from monitoring.names import MONITOR_NAME
 
 # --------------------------------------------------------------------------------------------------
@@ -36,24 +40,31 @@ class Compute(Strict):
 
 class MonitoringTarget(Strict):
     ml_task: Literal["classification", "regression", "question_answering"] | None = None
-    endpoint_deployment_id: str | None = None
+    endpoint_deployment_id: str | None = Field(None, description=(
+        "Any string, as in Azure ML's SDK; resolved (azureml:<endpoint>:<deployment>) only when a signal "
+        "reads the model data collector."))
     model_id: str | None = None
+
+    @field_validator("ml_task", mode="before")
+    @classmethod
+    def _sdk_spelling(cls, value: Any) -> Any:
+        """The SDK spells it ``questionanswering``, the docs ``question_answering``: store the latter."""
+        return "question_answering" if isinstance(value, str) and value.lower() == "questionanswering" else value
 
     @property
     def endpoint_and_deployment(self) -> tuple[str, str] | None:
+        """(endpoint, deployment) of the collector to read; an id of another form is an error only here,
+        when a signal must read the collector."""
         if not self.endpoint_deployment_id:
             return None
         parts = self.endpoint_deployment_id.removeprefix("azureml:").split(":")
-        return (parts[0], parts[1]) if len(parts) >= 2 else None
-
-    @field_validator("endpoint_deployment_id")
-    @classmethod
-    def _endpoint(cls, value: str | None) -> str | None:
-        if value is not None and len(value.removeprefix("azureml:").split(":")) != 2:
-            raise PydanticCustomError(
-                "endpoint", "`{value}` is not of the form azureml:<endpoint>:<deployment>", {"value": value}
+        if len(parts) != 2 or not all(parts):
+            raise ConfigurationError(
+                f"monitoring_target.endpoint_deployment_id `{self.endpoint_deployment_id}` is not of the form "
+                "azureml:<endpoint>:<deployment>, which a signal without production_data.input_data needs to "
+                "find the model data collector's folder"
             )
-        return value
+        return parts[0], parts[1]
 
 
 class Webhook(Strict):
@@ -94,6 +105,14 @@ class MonitorDefinition(Strict):
         Discriminator(_alert_tag),
     ] | None = None
 
+    @field_validator("monitoring_signals", mode="before")
+    @classmethod
+    def _signal_forms(cls, value: Any) -> Any:
+        """Case-insensitive ``type`` and earlier SDK names, before the union picks a model by ``type``."""
+        if not isinstance(value, dict):
+            return value
+        return _rekeyed((k, normalise_signal(str(k), v), (value, k)) for k, v in value.items())
+
     @field_validator("monitoring_signals")
     @classmethod
     def _signal_names(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -120,8 +139,23 @@ class MonitorSchedule(Strict):
     description: str | None = None
     tags: dict[str, str] | None = None
     properties: dict[str, Any] | None = None
+    is_enabled: bool = Field(True, description="A disabled schedule validates and `run` runs it; the scheduler "
+                                               "does not fire it.")
     trigger: Trigger
     create_monitor: MonitorDefinition
+    _load_notes: list[str] = PrivateAttr(default_factory=list)
+
+    @field_validator("trigger", mode="before")
+    @classmethod
+    def _trigger_forms(cls, value: Any) -> Any:
+        return normalise_trigger(value)
+
+    @field_validator("is_enabled")
+    @classmethod
+    def _disabled(cls, value: bool) -> bool:
+        if not value:
+            note("`is_enabled: false`: the scheduler does not fire this monitor; `run` still runs it.")
+        return value
 
     def signals(self) -> dict[str, Any]:
         """The signals to run: those in the YAML, or Azure ML's out-of-box set when there are none."""
@@ -135,15 +169,19 @@ class MonitorSchedule(Strict):
 
     def notes(self) -> list[str]:
         """Things that validate but behave differently from Azure ML; shown by ``validate``."""
-        out: list[str] = []
+        out: list[str] = list(self._load_notes)
         if self.create_monitor.compute is not None:
             out.append("`create_monitor.compute` is ignored: signals run in Azure Functions, not on Spark.")
         if self.create_monitor.alert_notification == "azmonitoring":
             out.append("`alert_notification: azmonitoring` is not supported; results go to the results "
                        "store and emails go to ALERT_DEFAULT_RECIPIENTS.")
         for name, sig in self.signals().items():
-            for side in ("production_data", "reference_data"):
-                data = getattr(sig, side)
+            if sig.type in UNSUPPORTED:
+                out.append(f"signal `{name}` ({sig.type}) is valid but will be reported unsupported at run time: "
+                           f"{UNSUPPORTED[sig.type]}.")
+                continue
+            for side in ("production_data", "reference_data", "production_outputs"):
+                data = getattr(sig, side, None)
                 if data is not None and data.pre_processing_component:
                     out.append(f"signal `{name}`: `{side}.pre_processing_component` is ignored; data is read "
                                "as parquet, JSONL or CSV directly.")

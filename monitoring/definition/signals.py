@@ -20,7 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-from monitoring.definition.inputs import DataColumnNames, DataSegment, Features, MonitoringInput
+from monitoring.definition.generative import GenerationSafetyQualitySignal, GenerationTokenStatisticsSignal
+from monitoring.definition.inputs import DataColumnNames, DataSegment, Features, MonitoringInput, split_production_list
 from monitoring.definition.strict import Strict, _rekeyed
 from monitoring.definition.thresholds import (
     AttributionThresholds,
@@ -47,6 +48,8 @@ SignalType = Literal[
     "feature_attribution_drift",
     "model_performance",
     "custom",
+    "generation_safety_quality",
+    "generation_token_statistics",
 ]
 
 #: Azure ML's default number of features when the reference is training data with a label.
@@ -247,6 +250,13 @@ class DataQualitySignal(_FeatureSignal):
 class FeatureAttributionDriftSignal(SignalBase):
     type: Literal["feature_attribution_drift"]
     model_type: Literal["classification", "regression"] | None = None
+    #: GA form: ``production_data`` is a list of model inputs and outputs; the outputs land here.
+    production_outputs: MonitoringInput | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _production_list(cls, data: Any) -> Any:
+        return split_production_list(data)
     metric_thresholds: _thresholds_union(AttributionThresholds) | None = None  # type: ignore[valid-type]
 
     def _mapped_thresholds(self, signal_type: str, groups: dict[str, tuple[str, ...]],
@@ -374,6 +384,8 @@ Signal = Annotated[
         FeatureAttributionDriftSignal,
         ModelPerformanceSignal,
         CustomSignal,
+        GenerationSafetyQualitySignal,
+        GenerationTokenStatisticsSignal,
     ],
     Field(discriminator="type"),
 ]

@@ -8,15 +8,19 @@ mapping, so that every problem of a file is reported at once. Preview renames ke
 from __future__ import annotations
 
 import difflib
+import functools
+import types
+import typing
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    GetJsonSchemaHandler,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -26,19 +30,34 @@ from ruamel.yaml.comments import CommentedMap
 class Strict(BaseModel):
     """A model that rejects unknown keys and suggests the closest valid one, with its YAML line."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
+
+    #: Other names a key is accepted under (earlier SDK releases, the preview), shown in the JSON Schema:
+    #: {accepted name: JSON Schema of its value, or the field whose schema it shares}. The model's ``before``
+    #: validators rename them.
+    accepted_names: ClassVar[dict[str, dict[str, Any] | str]] = {}
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        schema = handler(core_schema)
+        if cls.accepted_names:
+            properties = handler.resolve_ref_schema(schema).setdefault("properties", {})
+            for name, value in cls.accepted_names.items():
+                properties[name] = dict(properties.get(value, {})) if isinstance(value, str) else value
+        return schema
 
     @model_validator(mode="before")
     @classmethod
     def _reject_unknown_keys(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        data = _canonical_enums(cls, data)
         valid: list[str] = []
         for name, field in cls.model_fields.items():
             valid.append(field.alias or name)
             if field.alias and name != field.alias:
                 valid.append(name)
-        unknown = [k for k in data if isinstance(k, str) and k not in valid]
+        unknown = [k for k in data if isinstance(k, str) and k not in valid and k not in cls.accepted_names]
         if not unknown:
             return data
         found = [UnknownKey(key=k, hint=_hint(k, valid), line=_key_line(data, k)) for k in unknown]
@@ -52,6 +71,69 @@ class Strict(BaseModel):
             "unknown field `{key}`{hint}",
             {"key": first.key, "hint": first.hint, "line": first.line, "others": unknown[1:]},
         )
+
+
+@functools.cache
+def _enum_fields(cls: type[BaseModel]) -> dict[str, dict[str, str]]:
+    """{key: {lower-case value: the value as the model spells it}} for each field taking literal strings."""
+    out: dict[str, dict[str, str]] = {}
+    for name, field in cls.model_fields.items():
+        values = _literal_strings(field.annotation)
+        if values:
+            out[field.alias or name] = {v.lower(): v for v in values}
+    return out
+
+
+def _literal_strings(annotation: Any) -> list[str]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return [a for a in typing.get_args(annotation) if isinstance(a, str)]
+    if origin in (typing.Union, types.UnionType, typing.Annotated):
+        return [v for a in typing.get_args(annotation) for v in _literal_strings(a)]
+    return []
+
+
+def _canonical_enums(cls: type[BaseModel], data: dict[Any, Any]) -> dict[Any, Any]:
+    """Enum values are case-insensitive, as in Azure ML's SDK (``Classification``, ``MLTable``): store the
+    model's spelling. Only values that match a literal ignoring case are changed; others fail as before."""
+    fields = _enum_fields(cls)
+    changes = {k: fields[k][v.lower()] for k, v in data.items()
+               if k in fields and isinstance(v, str) and v.lower() in fields[k] and fields[k][v.lower()] != v}
+    if not changes:
+        return data
+    return _rekeyed((k, changes.get(k, v), (data, k)) for k, v in data.items())
+
+
+_NOTES: ContextVar[list[str] | None] = ContextVar("definition_notes", default=None)
+
+
+def note(text: str) -> None:
+    """Record that something was accepted but is read differently or ignored; ``validate`` shows it."""
+    notes = _NOTES.get()
+    if notes is not None and text not in notes:
+        notes.append(text)
+
+
+@contextmanager
+def collecting_notes() -> Iterator[list[str]]:
+    """Within this block, ``note`` calls are collected into the yielded list."""
+    found: list[str] = []
+    token = _NOTES.set(found)
+    try:
+        yield found
+    finally:
+        _NOTES.reset(token)
+
+
+def renamed(data: Any, renames: dict[str, str], *, where: str) -> Any:
+    """``data`` with each key of ``renames`` present (and its new name absent) renamed, with a note."""
+    if not isinstance(data, dict) or not any(k in data and renames[k] not in data for k in renames):
+        return data
+    for old, new in renames.items():
+        if old in data and new not in data:
+            note(f"`{where}.{old}` is the earlier name of `{new}`; read as `{new}`.")
+    return _rekeyed((str(renames[k]) if k in renames and renames[k] not in data else k, v, (data, k))
+                    for k, v in data.items())
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Union
 from pydantic import (
     BaseModel,
     Discriminator,
+    NonNegativeFloat,
     Tag,
     create_model,
 )
@@ -27,13 +28,13 @@ class PreviewThreshold(Strict):
     """One item of the preview's list-form ``metric_thresholds``."""
 
     metric_name: str
-    threshold: float | None = None
+    threshold: NonNegativeFloat | None = None
     applicable_feature_type: FeatureKind | None = None
 
 
 def _threshold_map(kind: str, metrics: tuple[str, ...]) -> type[BaseModel]:
     """A model with one optional float per metric name, so a typo'd metric name gets a suggestion."""
-    fields: dict[str, Any] = {m: (float | None, None) for m in metrics}
+    fields: dict[str, Any] = {m: (NonNegativeFloat | None, None) for m in metrics}
     return create_model(f"{kind}Thresholds", __base__=Strict, **fields)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -63,7 +64,7 @@ def summary_table(run: dict[str, Any], *, only_thresholded: bool = False) -> Tab
     for name, sig in run["signals"].items():
         if sig["status"] != "completed":
             style = _STATUS_STYLE.get(sig["status"], "")
-            table.add_row(name, "", "", "", "", f"[{style}]{sig['status']}[/]: {sig['error'] or ''}")
+            table.add_row(name, "", "", "", "", f"[{style}]{sig['status']}[/]: {escape(sig['error'] or '')}")
             continue
         rows = []
         for feature, fr in sig["features"].items():
@@ -75,7 +76,7 @@ def summary_table(run: dict[str, Any], *, only_thresholded: bool = False) -> Tab
         for row in sorted(rows, key=lambda r: r[0]):
             table.add_row(*row[1:])
         for note in sig.get("notes", []):
-            table.add_row(name, "", "", "", "", f"[dim]{note}[/]")
+            table.add_row(name, "", "", "", "", f"[dim]{escape(note)}[/]")
     return table
 
 
@@ -133,7 +134,7 @@ def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: da
     for channel, record in run["alert"].get("channels", {}).items():
         where = record.get("location") or ", ".join(record.get("recipients", [])) or ""
         style = "bold red" if record.get("status") == "failed" else "cyan"
-        reason = f" ({record['error']})" if record.get("error") else ""
+        reason = f" ({escape(record['error'])})" if record.get("error") else ""
         console.print(f"alert:   {channel} [{style}]{record.get('status')}[/] {where}{reason}", highlight=False)
     return _exit_code(run, loaded.schedule.create_monitor.alerts)
 
@@ -219,7 +220,7 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
             console.print(f"  - {problem}", markup=False, highlight=False)
         return EXIT_INVALID
     except MonitoringError as exc:
-        console.print(f"[bold red]error[/]: {exc}", highlight=False)
+        console.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         return EXIT_INVALID
 
 

@@ -194,6 +194,9 @@ def plan_signal(name: str, signal: Any, loaded: LoadedMonitor, fire_time: dateti
     ``store`` holds the feature importance cache used by top-N feature selection (no cache without it).
     """
     schedule = loaded.schedule
+    if getattr(signal, "unsupported", None):  # generative signal types: valid definitions, not computed here
+        return SignalPlan(name=name, type=signal.type, monitor=schedule.name, alert_enabled=signal.alert_enabled,
+                          unsupported=signal.unsupported)
     info = signal_info(signal.type)
     plan = SignalPlan(name=name, type=signal.type, monitor=schedule.name, alert_enabled=signal.alert_enabled,
                       thresholds=signal.configured_thresholds(),

@@ -11,7 +11,7 @@ from monitoring.errors import MonitoringError
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Exceptions that never leave their module (each is caught there and re-raised as a MonitoringError).
-INTERNAL = {"monitoring/alerts/acs.py:WaitBudgetExceeded"}
+INTERNAL = {"monitoring/alerts/acs.py:WaitBudgetExceeded", "monitoring/definition/safety.py:BoundExceeded"}
 
 
 def _exception_classes(path: Path) -> list[str]:

@@ -37,8 +37,9 @@ def test_single_file_glob_and_columns(tmp_path: Path) -> None:
     pl.DataFrame({"a": [5], "b": [6]}).write_csv(tmp_path / "three.csv")
     assert read_window(str(tmp_path / "one.parquet"), Window()).frame.height == 1
     assert read_window(str(tmp_path / "*.parquet"), Window()).frame.height == 2
-    assert read_window(str(tmp_path), Window(), columns=["a"]).frame.columns == ["a"]
-    assert read_window(str(tmp_path), Window()).frame.height == 3
+    assert read_window(str(tmp_path / "*.parquet"), Window(), columns=["a"]).frame.columns == ["a"]
+    with pytest.raises(DataError, match=r"2 formats \(CSV: three.csv; parquet: one.parquet and 1 more\)"):
+        read_window(str(tmp_path), Window())
 
 
 @pytest.mark.parametrize("kind", ["aware", "naive", "string"])
