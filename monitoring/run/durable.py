@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from monitoring.dispatch.due import RunRequest
 from monitoring.errors import ConfigurationError, MonitoringError, WriteConflict
@@ -52,6 +52,8 @@ class _Message(BaseModel):
 class SignalBatches(_Message):
     name: str
     batches: int = Field(ge=1)
+    features_per_activity: int | None = Field(
+        None, ge=1, description="This signal's batch size; None (plans made before it) is the run's.")
 
 
 class BatchRef(_Message):
@@ -75,9 +77,49 @@ class PlannedRun(_Message):
 
     def batch_refs(self) -> list[BatchRef]:
         """One ``compute_signal`` input per (signal, feature batch), in definition order."""
-        return [BatchRef(plan_path=self.plan_path, signal=s.name, batch=b, batches=s.batches,
+        return [ref for chunk in self.chunks(None) for ref in chunk.refs()]
+
+    def chunks(self, most: int | None) -> list[SignalChunk]:
+        """Each signal's batches in runs of at most ``most`` (None: one run per signal), in definition order."""
+        out = []
+        for s in self.signals:
+            step = most or s.batches
+            out += [SignalChunk(plan_path=self.plan_path, signal=s.name, batches=s.batches, index=i,
+                                first=first, count=min(step, s.batches - first),
+                                features_per_activity=s.features_per_activity or self.features_per_activity)
+                    for i, first in enumerate(range(0, s.batches, step))]
+        return out
+
+    def batch_counts(self) -> dict[str, int] | None:
+        """Batches per signal, for ``finish_step``; None for a plan with one batch size (``alert`` derives them)."""
+        if all(s.features_per_activity is None for s in self.signals):
+            return None
+        return {s.name: s.batches for s in self.signals}
+
+
+class SignalChunk(_Message):
+    """``signal_run``'s input: the batches ``first`` .. ``first + count - 1`` of one signal, by reference."""
+
+    plan_path: str
+    signal: str
+    batches: int = Field(ge=1)
+    index: int = Field(ge=0, description="Which run of the signal's batches this is (0 for the first).")
+    first: int = Field(ge=0)
+    count: int = Field(ge=1)
+    features_per_activity: int = Field(ge=1)
+
+    def refs(self) -> list[BatchRef]:
+        return [BatchRef(plan_path=self.plan_path, signal=self.signal, batch=b, batches=self.batches,
                          features_per_activity=self.features_per_activity)
-                for s in self.signals for b in range(s.batches)]
+                for b in range(self.first, self.first + self.count)]
+
+
+class ChunkOutcome(_Message):
+    """``signal_run``'s output: how many of its batches computed a failed signal, and the batches whose
+    activity failed every retry (the others' results are in the store)."""
+
+    failed_signals: int = 0
+    failures: list[BatchOutcome] = Field(default_factory=list)
 
 
 class BatchOutcome(_Message):
@@ -99,6 +141,13 @@ class BatchOutcome(_Message):
         return cls(signal=ref.signal, batch=ref.batch, status="failed",
                    error=f"{where}compute_signal failed after {attempts} attempts: {first_line[:500]}")
 
+    @classmethod
+    def orchestration_failed(cls, ref: BatchRef, reason: str) -> BatchOutcome:
+        """The outcome of a batch whose ``signal_run`` sub-orchestration failed as a whole."""
+        first_line = one_line(reason, default="unknown error")
+        return cls(signal=ref.signal, batch=ref.batch, status="failed",
+                   error=f"signal_run of batches including {ref.batch + 1} of {ref.batches} failed: {first_line[:500]}")
+
 
 class CompleteRequest(_Message):
     """``alert``'s input: the run's identity and start, the plan, and the batches whose activity failed.
@@ -112,6 +161,17 @@ class CompleteRequest(_Message):
     started_at: AwareDatetime
     features_per_activity: int = Field(ge=1)
     failures: list[BatchOutcome] = Field(default_factory=list)
+    batches: dict[str, int] | None = Field(
+        None, description="Batches per signal when signals have their own batch sizes; absent otherwise.")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_batches(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent rather than null: the request of a plan with one batch size stays byte for byte what the
+        # orchestrator of version 1 scheduled, so in-flight instances replay it unchanged.
+        data: dict[str, Any] = handler(self)
+        if data.get("batches") is None:
+            data.pop("batches", None)
+        return data
 
 
 class RunOutcome(_Message):
@@ -208,7 +268,8 @@ def compute_step(ref: BatchRef, *, store: Store) -> BatchOutcome:
 def _signal_result(plan: RunPlan, signal: SignalPlan, request: CompleteRequest, store: Store) -> SignalResult:
     failed = {o.batch: o for o in request.failures if o.signal == signal.name}
     parts = []
-    for batch in range(_batches(signal, request.features_per_activity)):
+    count = request.batches[signal.name] if request.batches else _batches(signal, request.features_per_activity)
+    for batch in range(count):
         if batch in failed:
             parts.append(SignalResult(type=signal.type, status="failed", error=failed[batch].error,
                                       notes=signal.notes))
@@ -243,6 +304,7 @@ def finish_step(request: CompleteRequest, *, store: Store) -> RunOutcome:
 
 
 __all__ = [
-    "BatchOutcome", "BatchRef", "CompleteRequest", "PlannedRun", "RunOutcome", "RunRequest", "SignalBatches",
+    "BatchOutcome", "BatchRef", "ChunkOutcome", "CompleteRequest", "PlannedRun", "RunOutcome", "RunRequest",
+    "SignalBatches", "SignalChunk",
     "compute_step", "features_per_activity", "finish_step", "part_path", "plan_step", "read_plan",
 ]
