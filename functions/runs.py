@@ -14,13 +14,14 @@ versioning"):
   than ``BATCHES_PER_SUB_ORCHESTRATION`` batches gets one per run of that many), each scheduling its
   ``compute_signal`` activities. Every history stays small: the SDK replays a history from the start on
   each completion, so one flat history of n batches costs O(n^2) to replay, and splitting it into
-  histories of at most 50 batches keeps the cost linear in n (Durable's best practices recommend
+  histories of at most 20 batches keeps the cost linear in n (Durable's best practices recommend
   sub-orchestrations for large fan-outs; bench/replay.py measures it). Sub-orchestration instance IDs are
   ``<parent instance>:<signal>:<run>``, so a re-run of the same parent reuses them.
 * no version (instances created before versioning; the docs' "null or empty"): the flat fan-out they
   were started with, every ``compute_signal`` from the parent, kept as it was so they replay unchanged.
 """
 
+import contextlib
 from collections.abc import Generator
 from typing import Any
 
@@ -47,7 +48,7 @@ bp = df.Blueprint()
 #: The version new instances get: host.json's ``extensions.durableTask.defaultVersion`` (a test checks).
 ORCHESTRATION_VERSION = "2.0"
 #: The most ``compute_signal`` batches one ``signal_run`` history holds.
-BATCHES_PER_SUB_ORCHESTRATION = 50
+BATCHES_PER_SUB_ORCHESTRATION = 20
 #: Every activity: up to three attempts, 5 s apart (a transient storage or worker failure is retried).
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=3)
 
@@ -153,10 +154,8 @@ def signal_run(context: df.DurableOrchestrationContext) -> Generator[Any, Any, d
     tasks = [context.call_activity_with_retry("compute_signal", RETRY, ref.model_dump(mode="json")) for ref in refs]
     waiting = tasks
     while waiting:
-        try:
+        with contextlib.suppress(Exception):  # a batch failed every retry: recorded below, the rest go on
             yield context.task_all(waiting)
-        except Exception:  # noqa: BLE001 - one batch failed every retry; it is recorded below
-            pass
         waiting = [t for t in waiting if not t.is_completed]
     failures = [BatchOutcome.activity_failed(ref, str(t.result), attempts=RETRY.max_number_of_attempts)
                 for ref, t in zip(refs, tasks, strict=True) if isinstance(t.result, Exception)]

@@ -49,7 +49,10 @@ SETTINGS: tuple[Setting, ...] = (
             default="monitoring"),
     Setting("SCHEDULER_SCHEDULE", "NCRONTAB (six fields, UTC) of the scheduler timer.",
             default="0 */5 * * * *"),
-    Setting("FEATURES_PER_ACTIVITY", "Features computed per compute_signal activity.", default="32"),
+    Setting("FEATURES_PER_ACTIVITY", "The most features computed per compute_signal activity.", default="32"),
+    Setting("ACTIVITY_MEMORY_MB",
+            "Memory budget (MiB) of one compute_signal activity; features per activity follow it and the rows. "
+            "maxConcurrentActivityFunctions x this + 512 must fit the instance memory.", default="768"),
     Setting("ACS_ENDPOINT", "Azure Communication Services endpoint, https://<name>.communication.azure.com."),
     Setting("ACS_SENDER_ADDRESS", "Sender address of the linked email domain, DoNotReply@<domain>."),
     Setting("ALERT_DEFAULT_RECIPIENTS", "Comma-separated recipients for monitors without emails.",

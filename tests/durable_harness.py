@@ -148,6 +148,7 @@ class _Instance:
     recorded: list[tuple[str, str | None]] = field(default_factory=list)
     pending: deque[_Attempt | _Timer] = field(default_factory=deque)
     next_id: int = 0
+    played_json: list[str] = field(default_factory=list)
 
 
 def _flatten(actions: list[Any]) -> list[dict[str, Any]]:
@@ -203,10 +204,12 @@ class DurableHarness:
 
     def _replay(self, run: _Instance, played: int) -> dict[str, Any]:
         """One episode: the SDK replays the history and returns the orchestrator's state."""
-        body = {"history": [dict(e, IsPlayed=i < played) for i, e in enumerate(run.history)],
-                "instanceId": run.instance_id, "isReplaying": played > 0, "parentInstanceId": run.parent,
+        while len(run.played_json) < played:  # each event's JSON once it is played: the host's side stays cheap
+            run.played_json.append(json.dumps(dict(run.history[len(run.played_json)], IsPlayed=True)))
+        events = run.played_json[:played] + [json.dumps(e) for e in run.history[played:]]
+        rest = {"instanceId": run.instance_id, "isReplaying": played > 0, "parentInstanceId": run.parent,
                 "input": run.input_json, "upperSchemaVersion": self.schema_version}
-        text = json.dumps(body)  # what the host sends; the worker's share starts with parsing it
+        text = '{"history": [' + ", ".join(events) + "], " + json.dumps(rest)[1:]  # what the host sends
         handle = self.orchestrators[run.name]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -117,19 +117,9 @@ def read_window(uri: str, window: Window, *, timestamp_column: str | None = None
                 columns: Sequence[str] | None = None,
                 list_fn: Callable[[str], list[str]] = list_files) -> WindowData:
     """Rows of the dataset at ``uri`` inside ``window`` (unbounded window: every row)."""
-    files = list_fn(uri)
-    if timestamp_column is None and window.bounded:
-        dated = [(f, partition_interval(f)) for f in files]
-        if any(p is None for _, p in dated):
-            undated = next(f for f, p in dated if p is None)
-            raise DataError(
-                f"cannot select the window {window} from {uri}: `{undated}` is not in a date folder "
-                "(yyyy/MM/dd[/HH] or date=YYYY-MM-DD); set data_column_names.timestamp to the column "
-                "holding each row's time"
-            )
-        files = [f for f, (_, end) in dated if _in_window(end, window)]  # type: ignore[misc]
-        if not files:
-            return WindowData(pl.DataFrame(), 0, window)
+    files = window_files(uri, window, timestamp_column=timestamp_column, list_fn=list_fn)
+    if not files:
+        return WindowData(pl.DataFrame(), 0, window)
     frame = scan_files(files)
     if timestamp_column is not None and window.bounded:
         frame = _window_filter(frame, timestamp_column, window)
@@ -143,6 +133,24 @@ def read_window(uri: str, window: Window, *, timestamp_column: str | None = None
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, OSError) as exc:
         raise DataError(f"cannot read {uri}: {one_line(str(exc))}") from exc
     return WindowData(collected, len(files), window)
+
+
+def window_files(uri: str, window: Window, *, timestamp_column: str | None = None,
+                 list_fn: Callable[[str], list[str]] = list_files) -> list[str]:
+    """The files of ``uri`` that may hold rows of ``window``: those of its date folders, or every file when
+    rows are selected by ``timestamp_column`` (or the window is unbounded)."""
+    files = list_fn(uri)
+    if timestamp_column is not None or not window.bounded:
+        return files
+    dated = [(f, partition_interval(f)) for f in files]
+    if any(p is None for _, p in dated):
+        undated = next(f for f, p in dated if p is None)
+        raise DataError(
+            f"cannot select the window {window} from {uri}: `{undated}` is not in a date folder "
+            "(yyyy/MM/dd[/HH] or date=YYYY-MM-DD); set data_column_names.timestamp to the column "
+            "holding each row's time"
+        )
+    return [f for f, (_, end) in dated if _in_window(end, window)]  # type: ignore[misc]
 
 
 def _in_window(partition_end: datetime, window: Window) -> bool:

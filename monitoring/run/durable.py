@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from monitoring.dispatch.due import RunRequest
-from monitoring.errors import ConfigurationError, MonitoringError, WriteConflict
+from monitoring.errors import MonitoringError, WriteConflict
 from monitoring.names import run_id
+from monitoring.run.batching import activity_memory_mb, batch_size, features_per_activity, signal_rows
 from monitoring.run.compute import compute_signal, merge_batches
 from monitoring.run.finish import complete_run
 from monitoring.run.plan import RunPlan, SignalPlan, plan_run
-from monitoring.settings import setting
 from monitoring.storage.base import write_json
 from monitoring.text import one_line
 from signals.registry import signal_info
@@ -189,18 +189,6 @@ class RunOutcome(_Message):
 # Steps
 
 
-def features_per_activity() -> int:
-    """``FEATURES_PER_ACTIVITY`` as a positive integer."""
-    raw = setting("FEATURES_PER_ACTIVITY") or ""
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigurationError(f"FEATURES_PER_ACTIVITY must be a positive integer, got {raw!r}")
-    return value
-
-
 def _batches(signal: SignalPlan, size: int) -> int:
     """Activities for one signal: one per ``size`` features; one for signals that are not per feature."""
     if signal.error or signal.unsupported or not signal_info(signal.type).per_feature:
@@ -210,7 +198,11 @@ def _batches(signal: SignalPlan, size: int) -> int:
 
 def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store,
               batch_size: int | None = None) -> PlannedRun:
-    """Plan the run from the monitor's current definition and store the plan next to its results."""
+    """Plan the run from the monitor's current definition and store the plan next to its results.
+
+    Each per-feature signal's batch size follows its windows' rows and ``ACTIVITY_MEMORY_MB`` (see
+    ``monitoring.run.batching``); ``batch_size`` instead gives every signal that one size.
+    """
 
     loaded = definitions.load(request.monitor)
     if request.definition_version and loaded.version != request.definition_version:
@@ -219,10 +211,24 @@ def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store
     plan = plan_run(loaded, request.fire_time, store=store)
     path = f"{plan.prefix}/plan.json"
     write_json(store, path, plan.model_dump(mode="json"))
-    size = batch_size or features_per_activity()
+    if batch_size:  # one size for every signal
+        return PlannedRun(monitor=plan.monitor, run_id=run_id(plan.fire_time), plan_path=path,
+                          features_per_activity=batch_size,
+                          signals=[SignalBatches(name=s.name, batches=_batches(s, batch_size)) for s in plan.signals])
+    most, budget = features_per_activity(), activity_memory_mb()
+    signals = []
+    for s in plan.signals:
+        size = batch_size_for(s, budget=budget, most=most)
+        signals.append(SignalBatches(name=s.name, batches=_batches(s, size), features_per_activity=size))
     return PlannedRun(monitor=plan.monitor, run_id=run_id(plan.fire_time), plan_path=path,
-                      features_per_activity=size,
-                      signals=[SignalBatches(name=s.name, batches=_batches(s, size)) for s in plan.signals])
+                      features_per_activity=most, signals=signals)
+
+
+def batch_size_for(signal: SignalPlan, *, budget: int, most: int) -> int:
+    """Features per activity of one signal: what fits ``budget`` over its windows' rows (``most`` at most)."""
+    if signal.error or signal.unsupported or not signal_info(signal.type).per_feature:
+        return most
+    return batch_size(signal_rows(signal.production, signal.reference), budget_mb=budget, most=most)
 
 
 def read_plan(store: Store, path: str) -> RunPlan:
@@ -306,5 +312,5 @@ def finish_step(request: CompleteRequest, *, store: Store) -> RunOutcome:
 __all__ = [
     "BatchOutcome", "BatchRef", "ChunkOutcome", "CompleteRequest", "PlannedRun", "RunOutcome", "RunRequest",
     "SignalBatches", "SignalChunk",
-    "compute_step", "features_per_activity", "finish_step", "part_path", "plan_step", "read_plan",
+    "batch_size_for", "compute_step", "features_per_activity", "finish_step", "part_path", "plan_step", "read_plan",
 ]
