@@ -28,7 +28,8 @@ Faithful where it matters:
   as a deployment does to an instance in flight.
 
 By default one completion is delivered per episode (the most replays, so the strictest determinism
-check); ``batch=True`` delivers everything outstanding at once, as a busy host does. The CPU time the SDK
+check), oldest first except that work ``slow(name, input)`` names comes last (an activity that outlasts
+the others); ``batch=True`` delivers everything outstanding at once, as a busy host does. The CPU time the SDK
 and the orchestrator spend replaying (``replay_cpu_s``) is measured for the benchmarks.
 """
 
@@ -190,7 +191,8 @@ class DurableHarness:
 
     def __init__(self, blueprints: Iterable[df.Blueprint], *, start: datetime | None = None, batch: bool = False,
                  schema_version: int = 0, faults: FaultInjector | None = None, max_episodes: int = 5_000,
-                 version: str | None = None, deploy: tuple[int, Iterable[df.Blueprint]] | None = None) -> None:
+                 version: str | None = None, deploy: tuple[int, Iterable[df.Blueprint]] | None = None,
+                 slow: Callable[[str, Any], bool] | None = None) -> None:
         self.orchestrators, self.activities = _functions(blueprints)
         self.start = start or datetime(2026, 1, 1, tzinfo=UTC)
         self.batch = batch
@@ -199,6 +201,7 @@ class DurableHarness:
         self.max_episodes = max_episodes
         self.version = host_default_version() if version is None else version
         self.deploy = (deploy[0], list(deploy[1])) if deploy else None
+        self.slow = slow
 
     # -- the two halves of the protocol ------------------------------------------------------------
 
@@ -277,12 +280,23 @@ class DurableHarness:
             played = len(history)
             clock += timedelta(seconds=1)
             history.append(_event(ORCHESTRATOR_STARTED, clock))
-            deliveries = list(run.pending) if self.batch else [run.pending[0]]
-            for _ in deliveries:
-                run.pending.popleft()
+            deliveries = self._next(run)
             for work in deliveries:
                 self._deliver(run, work, clock)
         raise HarnessError(f"{orchestrator} did not finish within {self.max_episodes} episodes")
+
+    def _next(self, run: _Instance) -> list[_Attempt | _Timer]:
+        """What arrives this episode: everything (``batch``), else the oldest work that is not ``slow``."""
+        if self.batch:
+            deliveries = list(run.pending)
+            run.pending.clear()
+            return deliveries
+        for index, work in enumerate(run.pending):
+            if index == len(run.pending) - 1 or not (isinstance(work, _Attempt) and self.slow is not None
+                                                     and self.slow(work.name, json.loads(work.input or "null"))):
+                del run.pending[index]
+                return [work]
+        raise HarnessError("nothing pending")
 
     def _record_actions(self, run: _Instance, actions: list[dict[str, Any]], clock: datetime, episode: int) -> None:
         """Check the replay against the history; append the new actions' events and queue their work."""
