@@ -145,7 +145,7 @@ class BatchOutcome(_Message):
     def orchestration_failed(cls, ref: BatchRef, reason: str) -> BatchOutcome:
         """The outcome of a batch whose ``signal_run`` sub-orchestration failed as a whole."""
         first_line = one_line(reason, default="unknown error")
-        return cls(signal=ref.signal, batch=ref.batch, status="failed",
+        return cls(signal=ref.signal, batch=ref.batch, status="failed", path=None,
                    error=f"signal_run of batches including {ref.batch + 1} of {ref.batches} failed: {first_line[:500]}")
 
 
@@ -214,7 +214,8 @@ def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store
     if batch_size:  # one size for every signal
         return PlannedRun(monitor=plan.monitor, run_id=run_id(plan.fire_time), plan_path=path,
                           features_per_activity=batch_size,
-                          signals=[SignalBatches(name=s.name, batches=_batches(s, batch_size)) for s in plan.signals])
+                          signals=[SignalBatches(name=s.name, batches=_batches(s, batch_size), features_per_activity=None)
+                                   for s in plan.signals])
     most, budget = features_per_activity(), activity_memory_mb()
     signals = []
     for s in plan.signals:
