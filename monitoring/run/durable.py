@@ -214,8 +214,8 @@ def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store
     if batch_size:  # one size for every signal
         return PlannedRun(monitor=plan.monitor, run_id=run_id(plan.fire_time), plan_path=path,
                           features_per_activity=batch_size,
-                          signals=[SignalBatches(name=s.name, batches=_batches(s, batch_size), features_per_activity=None)
-                                   for s in plan.signals])
+                          signals=[SignalBatches(name=s.name, batches=_batches(s, batch_size),
+                                                 features_per_activity=None) for s in plan.signals])
     most, budget = features_per_activity(), activity_memory_mb()
     signals = []
     for s in plan.signals:
