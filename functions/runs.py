@@ -1,14 +1,27 @@
 """Blueprint ``monitor_run``: one run of one monitor as a Durable orchestration.
 
-``plan_run`` -> one ``compute_signal`` per (signal, batch of ``FEATURES_PER_ACTIVITY`` features), all at
-once -> ``alert`` with the plan and the batches that failed (the others' results are in the store). The
-orchestrator only yields activities and builds their small inputs (see ``monitoring.steps``); it reads no
-clock but ``context.current_utc_datetime`` and does no I/O, so every replay makes the same calls. A batch
-whose activity fails on every retry becomes a failed signal in ``run.json`` (the run is ``partial``)
-instead of failing the run: the orchestrator waits with ``task_any`` one completion at a time rather than
-``task_all``, which would throw at the first failure and drop the batches still running.
+``plan_run`` -> the signal batches -> ``alert`` with the plan and the batches that failed (the others'
+results are in the store). The orchestrator only yields activities and sub-orchestrations and builds their
+small inputs (see ``monitoring.run.durable``); it reads no clock but ``context.current_utc_datetime`` and
+does no I/O, so every replay makes the same calls. A batch whose activity fails on every retry becomes a
+failed signal in ``run.json`` (the run is ``partial``) instead of failing the run.
+
+How the batches fan out depends on the instance's version (``context.version``, stamped from host.json's
+``extensions.durableTask.defaultVersion`` when the instance is created; Durable Functions "Orchestration
+versioning"):
+
+* ``ORCHESTRATION_VERSION`` ("2.0"): one ``signal_run`` sub-orchestration per signal (a signal with more
+  than ``BATCHES_PER_SUB_ORCHESTRATION`` batches gets one per run of that many), each scheduling its
+  ``compute_signal`` activities. Every history stays small: the SDK replays a history from the start on
+  each completion, so one flat history of n batches costs O(n^2) to replay, and splitting it into
+  histories of at most 20 batches keeps the cost linear in n (Durable's best practices recommend
+  sub-orchestrations for large fan-outs; bench/replay.py measures it). Sub-orchestration instance IDs are
+  ``<parent instance>:<signal>:<run>``, so a re-run of the same parent reuses them.
+* no version (instances created before versioning; the docs' "null or empty"): the flat fan-out they
+  were started with, every ``compute_signal`` from the parent, kept as it was so they replay unchanged.
 """
 
+import contextlib
 from collections.abc import Generator
 from typing import Any
 
@@ -17,10 +30,12 @@ import azure.durable_functions as df
 from monitoring.run.durable import (
     BatchOutcome,
     BatchRef,
+    ChunkOutcome,
     CompleteRequest,
     PlannedRun,
     RunOutcome,
     RunRequest,
+    SignalChunk,
     compute_step,
     finish_step,
     plan_step,
@@ -30,8 +45,25 @@ from monitoring.storage.definitions import definition_store
 
 bp = df.Blueprint()
 
+#: The version new instances get: host.json's ``extensions.durableTask.defaultVersion`` (a test checks).
+ORCHESTRATION_VERSION = "2.0"
+#: The most ``compute_signal`` batches one ``signal_run`` history holds.
+BATCHES_PER_SUB_ORCHESTRATION = 20
 #: Every activity: up to three attempts, 5 s apart (a transient storage or worker failure is retried).
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=3)
+
+#: What a fan-out step yields to Durable and returns: (batches whose activity failed, failed signals).
+FanOut = Generator[Any, Any, tuple[list[BatchOutcome], int]]
+
+
+def uses_sub_orchestrations(version: str | None) -> bool:
+    """Whether an instance of ``version`` fans out through ``signal_run`` (every version from "2.0" on)."""
+    return bool(version)
+
+
+def sub_instance_id(parent: str, chunk: SignalChunk) -> str:
+    """The instance ID of the ``signal_run`` of ``chunk``: derived from the parent's, so re-runs reuse it."""
+    return f"{parent}:{chunk.signal}:{chunk.index}"
 
 
 def _status(request: RunRequest, stage: str, *, done: int = 0, total: int = 0, failed: int = 0) -> dict[str, Any]:
@@ -47,7 +79,24 @@ def monitor_run(context: df.DurableOrchestrationContext) -> Generator[Any, Any, 
     context.set_custom_status(_status(request, "planning"))
     planned = PlannedRun.model_validate(
         (yield context.call_activity_with_retry("plan_run", RETRY, request.model_dump(mode="json"))))
+    total = sum(s.batches for s in planned.signals)
+    if uses_sub_orchestrations(context.version):
+        failures, failed_signals = yield from _by_sub_orchestrations(context, request, planned, total)
+    else:
+        failures, failed_signals = yield from _flat(context, request, planned)
+    failed = failed_signals + len(failures)
+    context.set_custom_status(_status(request, "finishing", done=total, total=total, failed=failed))
+    complete = CompleteRequest(instance_id=context.instance_id, plan_path=planned.plan_path, started_at=started_at,
+                               features_per_activity=planned.features_per_activity, failures=failures,
+                               batches=planned.batch_counts())
+    outcome = RunOutcome.model_validate(
+        (yield context.call_activity_with_retry("alert", RETRY, complete.model_dump(mode="json"))))
+    context.set_custom_status(_status(request, outcome.status, done=total, total=total, failed=failed))
+    return outcome.model_dump(mode="json")
 
+
+def _flat(context: df.DurableOrchestrationContext, request: RunRequest, planned: PlannedRun) -> FanOut:
+    """Version 1 (no version): every batch from this orchestrator, waited for one completion at a time."""
     refs = planned.batch_refs()
     tasks = [context.call_activity_with_retry("compute_signal", RETRY, ref.model_dump(mode="json")) for ref in refs]
     failures: list[BatchOutcome] = []
@@ -63,15 +112,56 @@ def monitor_run(context: df.DurableOrchestrationContext) -> Generator[Any, Any, 
             failures.append(BatchOutcome.activity_failed(ref, str(done.result), attempts=RETRY.max_number_of_attempts))
         elif BatchOutcome.model_validate(done.result).status == "failed":
             failed_signals += 1
+    return failures, failed_signals
 
-    failed = failed_signals + len(failures)
-    context.set_custom_status(_status(request, "finishing", done=len(tasks), total=len(tasks), failed=failed))
-    complete = CompleteRequest(instance_id=context.instance_id, plan_path=planned.plan_path, started_at=started_at,
-                               features_per_activity=planned.features_per_activity, failures=failures)
-    outcome = RunOutcome.model_validate(
-        (yield context.call_activity_with_retry("alert", RETRY, complete.model_dump(mode="json"))))
-    context.set_custom_status(_status(request, outcome.status, done=len(tasks), total=len(tasks), failed=failed))
-    return outcome.model_dump(mode="json")
+
+def _by_sub_orchestrations(context: df.DurableOrchestrationContext, request: RunRequest, planned: PlannedRun,
+                           total: int) -> FanOut:
+    """Version 2.0: one ``signal_run`` per signal (or run of its batches), each with the parent's version."""
+    chunks = planned.chunks(BATCHES_PER_SUB_ORCHESTRATION)
+    tasks = [context.call_sub_orchestrator("signal_run", chunk.model_dump(mode="json"),
+                                           sub_instance_id(context.instance_id, chunk), context.version)
+             for chunk in chunks]
+    failures: list[BatchOutcome] = []
+    failed_signals = done_batches = 0
+    waiting = list(tasks)
+    while waiting:
+        context.set_custom_status(_status(request, "computing", done=done_batches, total=total,
+                                          failed=failed_signals + len(failures)))
+        done = yield context.task_any(waiting)
+        waiting = [t for t in waiting if t is not done]
+        chunk = chunks[next(i for i, t in enumerate(tasks) if t is done)]
+        done_batches += chunk.count
+        if isinstance(done.result, Exception):
+            failures += [BatchOutcome.orchestration_failed(ref, str(done.result)) for ref in chunk.refs()]
+            continue
+        outcome = ChunkOutcome.model_validate(done.result)
+        failures += outcome.failures
+        failed_signals += outcome.failed_signals
+    return failures, failed_signals
+
+
+@bp.orchestration_trigger(context_name="context")
+def signal_run(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
+    """One signal's batches (or a run of them): all at once, then the outcome once every one has ended.
+
+    It waits with ``task_all`` (constant work per replay, where a ``task_any`` loop re-checks every pending
+    task on every completion); ``task_all`` throws at the first batch that fails every retry, and the loop
+    then waits again for those still running, so no batch is dropped.
+    """
+    chunk = SignalChunk.model_validate(context.get_input())
+    refs = chunk.refs()
+    tasks = [context.call_activity_with_retry("compute_signal", RETRY, ref.model_dump(mode="json")) for ref in refs]
+    waiting = tasks
+    while waiting:
+        with contextlib.suppress(Exception):  # a batch failed every retry: recorded below, the rest go on
+            yield context.task_all(waiting)
+        waiting = [t for t in waiting if not t.is_completed]
+    failures = [BatchOutcome.activity_failed(ref, str(t.result), attempts=RETRY.max_number_of_attempts)
+                for ref, t in zip(refs, tasks, strict=True) if isinstance(t.result, Exception)]
+    failed_signals = sum(1 for t in tasks if not isinstance(t.result, Exception)
+                         and BatchOutcome.model_validate(t.result).status == "failed")
+    return ChunkOutcome(failed_signals=failed_signals, failures=failures).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="request")

@@ -54,6 +54,10 @@ param schedulerSchedule string = '0 */5 * * * *'
 @minValue(1)
 param featuresPerActivity int = 32
 
+@description('Memory budget of one compute_signal activity in MiB (ACTIVITY_MEMORY_MB); with host.json\'s two concurrent activities and the host\'s share it must fit instanceMemoryMB.')
+@minValue(1)
+param activityMemoryMb int = 768
+
 @description('Comma-separated email recipients for monitors that list none (ALERT_DEFAULT_RECIPIENTS).')
 param alertDefaultRecipients string = ''
 
@@ -165,6 +169,7 @@ module functionApp 'modules/function-app.bicep' = {
     taskHubName: taskHubName
     schedulerSchedule: schedulerSchedule
     featuresPerActivity: featuresPerActivity
+    activityMemoryMb: activityMemoryMb
     alertDefaultRecipients: alertDefaultRecipients
     reportUrlPattern: reportUrlPattern
     mdcRoot: mdcRoot

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from monitoring.errors import ConfigurationError
@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     features_per_activity: int = _setting(
         "FEATURES_PER_ACTIVITY", "Features computed per compute_signal activity, a positive integer. Default: 32.",
         default=32)
+    activity_memory_mb: int = _setting(
+        "ACTIVITY_MEMORY_MB", "Memory budget of one compute_signal activity in MiB, a positive integer; features "
+        "per activity shrink so that each activity fits it (host.json runs maxConcurrentActivityFunctions at "
+        "once). Default: 768.", default=768)
     mdc_root: str | None = _setting(
         "MDC_ROOT", "Root folder or az:// URI of Azure ML model data collector output, for endpoint targets. "
         "Default: none (endpoint targets then fail with a message naming it).")
@@ -160,15 +164,16 @@ class Settings(BaseSettings):
             raise ValueError("DATA_STORAGE_ACCOUNT must be a storage account name: 3-24 lowercase letters and digits")
         return value
 
-    @field_validator("features_per_activity", mode="before")
+    @field_validator("features_per_activity", "activity_memory_mb", mode="before")
     @classmethod
-    def _positive(cls, value: Any) -> int:
+    def _positive(cls, value: Any, info: ValidationInfo) -> int:
         try:
             number = int(value)
         except (TypeError, ValueError):
             number = 0
         if number < 1:
-            raise ValueError(f"FEATURES_PER_ACTIVITY must be a positive integer, got {value!r}")
+            name = cls.model_fields[str(info.field_name)].validation_alias
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
         return number
 
     @field_validator("acs_endpoint")

@@ -78,6 +78,10 @@ param schedulerSchedule string = '0 */5 * * * *'
 @minValue(1)
 param featuresPerActivity int = 32
 
+@description('Memory budget of one compute_signal activity in MiB (ACTIVITY_MEMORY_MB); with host.json\'s two concurrent activities and the host\'s share it must fit instanceMemoryMB.')
+@minValue(1)
+param activityMemoryMb int = 768
+
 @description('Comma-separated recipients for monitors without emails (ALERT_DEFAULT_RECIPIENTS).')
 param alertDefaultRecipients string = ''
 
@@ -149,6 +153,10 @@ var appSettings = [
   {
     name: 'FEATURES_PER_ACTIVITY'
     value: string(featuresPerActivity)
+  }
+  {
+    name: 'ACTIVITY_MEMORY_MB'
+    value: string(activityMemoryMb)
   }
   {
     name: 'ACS_ENDPOINT'

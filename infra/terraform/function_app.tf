@@ -36,6 +36,7 @@ locals {
     TASKHUB_NAME                 = var.task_hub_name
     SCHEDULER_SCHEDULE           = var.scheduler_schedule
     FEATURES_PER_ACTIVITY        = tostring(var.features_per_activity)
+    ACTIVITY_MEMORY_MB           = tostring(var.activity_memory_mb)
     ACS_ENDPOINT                 = local.acs_endpoint
     ACS_SENDER_ADDRESS           = local.acs_sender_address
     ALERT_DEFAULT_RECIPIENTS     = var.alert_default_recipients

@@ -154,3 +154,14 @@ variable "log_retention_days" {
     error_message = "log_retention_days must be between 30 and 730."
   }
 }
+
+variable "activity_memory_mb" {
+  description = "Memory budget of one compute_signal activity in MiB (ACTIVITY_MEMORY_MB); with host.json's two concurrent activities and the host's share it must fit instance_memory_mb."
+  type        = number
+  default     = 768
+
+  validation {
+    condition     = var.activity_memory_mb >= 1
+    error_message = "activity_memory_mb must be a positive number of MiB."
+  }
+}

@@ -144,19 +144,9 @@ def read_window(uri: str, window: Window, *, timestamp_column: str | None = None
                 columns: Sequence[str] | None = None,
                 list_fn: Callable[[str], list[str]] = list_files) -> WindowData:
     """Rows of the dataset at ``uri`` inside ``window`` (unbounded window: every row)."""
-    files = list_fn(uri)
-    if timestamp_column is None and window.bounded:
-        dated = [(f, partition_interval(f)) for f in files]
-        if any(p is None for _, p in dated):
-            undated = next(f for f, p in dated if p is None)
-            raise DataError(
-                f"cannot select the window {window} from {uri}: `{undated}` is not in a date folder "
-                "(yyyy/MM/dd[/HH] or date=YYYY-MM-DD); set data_column_names.timestamp to the column "
-                "holding each row's time"
-            )
-        files = [f for f, interval in dated if interval is not None and _in_window(interval[1], window)]
-        if not files:
-            return WindowData(pl.DataFrame(), 0, window)
+    files = window_files(uri, window, timestamp_column=timestamp_column, list_fn=list_fn)
+    if not files:
+        return WindowData(pl.DataFrame(), 0, window)
     try:
         frame = scan_files(files)
         unparsed = 0
@@ -184,6 +174,24 @@ def _read_error(uri: str, files: Sequence[str], exc: BaseException) -> str:
             return f"cannot read {file}: {one_line(str(single))}"
     where = files[0] if len(files) == 1 else uri
     return f"cannot read {where}: {one_line(str(exc))}"
+
+
+def window_files(uri: str, window: Window, *, timestamp_column: str | None = None,
+                 list_fn: Callable[[str], list[str]] = list_files) -> list[str]:
+    """The files of ``uri`` that may hold rows of ``window``: those of its date folders, or every file when
+    rows are selected by ``timestamp_column`` (or the window is unbounded)."""
+    files = list_fn(uri)
+    if timestamp_column is not None or not window.bounded:
+        return files
+    dated = [(f, partition_interval(f)) for f in files]
+    if any(p is None for _, p in dated):
+        undated = next(f for f, p in dated if p is None)
+        raise DataError(
+            f"cannot select the window {window} from {uri}: `{undated}` is not in a date folder "
+            "(yyyy/MM/dd[/HH] or date=YYYY-MM-DD); set data_column_names.timestamp to the column "
+            "holding each row's time"
+        )
+    return [f for f, interval in dated if interval is not None and _in_window(interval[1], window)]
 
 
 def _in_window(partition_end: datetime, window: Window) -> bool:

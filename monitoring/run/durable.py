@@ -19,18 +19,18 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from monitoring.dispatch.due import RunRequest
 from monitoring.errors import MonitoringError, WriteConflict
 from monitoring.names import run_id
+from monitoring.run.batching import activity_memory_mb, batch_size, features_per_activity, signal_rows
 from monitoring.run.compute import compute_signal, merge_batches
 from monitoring.run.custom import load_custom_signals
 from monitoring.run.finish import complete_run
 from monitoring.run.plan import RunPlan, SignalPlan, plan_run
-from monitoring.settings import get_settings
 from monitoring.storage.base import write_json
 from monitoring.text import one_line
 from signals.registry import signal_info
@@ -53,6 +53,8 @@ class _Message(BaseModel):
 class SignalBatches(_Message):
     name: str
     batches: int = Field(ge=1)
+    features_per_activity: int | None = Field(
+        None, ge=1, description="This signal's batch size; None (plans made before it) is the run's.")
 
 
 class BatchRef(_Message):
@@ -76,9 +78,49 @@ class PlannedRun(_Message):
 
     def batch_refs(self) -> list[BatchRef]:
         """One ``compute_signal`` input per (signal, feature batch), in definition order."""
-        return [BatchRef(plan_path=self.plan_path, signal=s.name, batch=b, batches=s.batches,
+        return [ref for chunk in self.chunks(None) for ref in chunk.refs()]
+
+    def chunks(self, most: int | None) -> list[SignalChunk]:
+        """Each signal's batches in runs of at most ``most`` (None: one run per signal), in definition order."""
+        out = []
+        for s in self.signals:
+            step = most or s.batches
+            out += [SignalChunk(plan_path=self.plan_path, signal=s.name, batches=s.batches, index=i,
+                                first=first, count=min(step, s.batches - first),
+                                features_per_activity=s.features_per_activity or self.features_per_activity)
+                    for i, first in enumerate(range(0, s.batches, step))]
+        return out
+
+    def batch_counts(self) -> dict[str, int] | None:
+        """Batches per signal, for ``finish_step``; None for a plan with one batch size (``alert`` derives them)."""
+        if all(s.features_per_activity is None for s in self.signals):
+            return None
+        return {s.name: s.batches for s in self.signals}
+
+
+class SignalChunk(_Message):
+    """``signal_run``'s input: the batches ``first`` .. ``first + count - 1`` of one signal, by reference."""
+
+    plan_path: str
+    signal: str
+    batches: int = Field(ge=1)
+    index: int = Field(ge=0, description="Which run of the signal's batches this is (0 for the first).")
+    first: int = Field(ge=0)
+    count: int = Field(ge=1)
+    features_per_activity: int = Field(ge=1)
+
+    def refs(self) -> list[BatchRef]:
+        return [BatchRef(plan_path=self.plan_path, signal=self.signal, batch=b, batches=self.batches,
                          features_per_activity=self.features_per_activity)
-                for s in self.signals for b in range(s.batches)]
+                for b in range(self.first, self.first + self.count)]
+
+
+class ChunkOutcome(_Message):
+    """``signal_run``'s output: how many of its batches computed a failed signal, and the batches whose
+    activity failed every retry (the others' results are in the store)."""
+
+    failed_signals: int = 0
+    failures: list[BatchOutcome] = Field(default_factory=list)
 
 
 class BatchOutcome(_Message):
@@ -100,6 +142,13 @@ class BatchOutcome(_Message):
         return cls(signal=ref.signal, batch=ref.batch, status="failed",
                    error=f"{where}compute_signal failed after {attempts} attempts: {first_line[:500]}")
 
+    @classmethod
+    def orchestration_failed(cls, ref: BatchRef, reason: str) -> BatchOutcome:
+        """The outcome of a batch whose ``signal_run`` sub-orchestration failed as a whole."""
+        first_line = one_line(reason, default="unknown error")
+        return cls(signal=ref.signal, batch=ref.batch, status="failed", path=None,
+                   error=f"signal_run of batches including {ref.batch + 1} of {ref.batches} failed: {first_line[:500]}")
+
 
 class CompleteRequest(_Message):
     """``alert``'s input: the run's identity and start, the plan, and the batches whose activity failed.
@@ -113,6 +162,17 @@ class CompleteRequest(_Message):
     started_at: AwareDatetime
     features_per_activity: int = Field(ge=1)
     failures: list[BatchOutcome] = Field(default_factory=list)
+    batches: dict[str, int] | None = Field(
+        None, description="Batches per signal when signals have their own batch sizes; absent otherwise.")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_batches(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent rather than null: the request of a plan with one batch size stays byte for byte what the
+        # orchestrator of version 1 scheduled, so in-flight instances replay it unchanged.
+        data: dict[str, Any] = handler(self)
+        if data.get("batches") is None:
+            data.pop("batches", None)
+        return data
 
 
 class RunOutcome(_Message):
@@ -130,11 +190,6 @@ class RunOutcome(_Message):
 # Steps
 
 
-def features_per_activity() -> int:
-    """``FEATURES_PER_ACTIVITY``, a positive integer (validated by the settings)."""
-    return get_settings().features_per_activity
-
-
 def _batches(signal: SignalPlan, size: int) -> int:
     """Activities for one signal: one per ``size`` features; one for signals that are not per feature."""
     if signal.error or signal.unsupported or not signal_info(signal.type).per_feature:
@@ -144,7 +199,11 @@ def _batches(signal: SignalPlan, size: int) -> int:
 
 def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store,
               batch_size: int | None = None) -> PlannedRun:
-    """Plan the run from the monitor's current definition and store the plan next to its results."""
+    """Plan the run from the monitor's current definition and store the plan next to its results.
+
+    Each per-feature signal's batch size follows its windows' rows and ``ACTIVITY_MEMORY_MB`` (see
+    ``monitoring.run.batching``); ``batch_size`` instead gives every signal that one size.
+    """
 
     loaded = definitions.load(request.monitor)
     if request.definition_version and loaded.version != request.definition_version:
@@ -154,10 +213,25 @@ def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store
     plan = plan_run(loaded, request.fire_time, store=store)
     path = f"{plan.prefix}/plan.json"
     write_json(store, path, plan.model_dump(mode="json"))
-    size = batch_size or features_per_activity()
+    if batch_size:  # one size for every signal
+        return PlannedRun(monitor=plan.monitor, run_id=run_id(plan.fire_time), plan_path=path,
+                          features_per_activity=batch_size,
+                          signals=[SignalBatches(name=s.name, batches=_batches(s, batch_size),
+                                                 features_per_activity=None) for s in plan.signals])
+    most, budget = features_per_activity(), activity_memory_mb()
+    signals = []
+    for s in plan.signals:
+        size = batch_size_for(s, budget=budget, most=most)
+        signals.append(SignalBatches(name=s.name, batches=_batches(s, size), features_per_activity=size))
     return PlannedRun(monitor=plan.monitor, run_id=run_id(plan.fire_time), plan_path=path,
-                      features_per_activity=size,
-                      signals=[SignalBatches(name=s.name, batches=_batches(s, size)) for s in plan.signals])
+                      features_per_activity=most, signals=signals)
+
+
+def batch_size_for(signal: SignalPlan, *, budget: int, most: int) -> int:
+    """Features per activity of one signal: what fits ``budget`` over its windows' rows (``most`` at most)."""
+    if signal.error or signal.unsupported or not signal_info(signal.type).per_feature:
+        return most
+    return batch_size(signal_rows(signal.production, signal.reference), budget_mb=budget, most=most)
 
 
 def read_plan(store: Store, path: str) -> RunPlan:
@@ -204,7 +278,8 @@ def compute_step(ref: BatchRef, *, store: Store) -> BatchOutcome:
 def _signal_result(plan: RunPlan, signal: SignalPlan, request: CompleteRequest, store: Store) -> SignalResult:
     failed = {o.batch: o for o in request.failures if o.signal == signal.name}
     parts = []
-    for batch in range(_batches(signal, request.features_per_activity)):
+    count = request.batches[signal.name] if request.batches else _batches(signal, request.features_per_activity)
+    for batch in range(count):
         if batch in failed:
             parts.append(SignalResult(type=signal.type, status="failed", error=failed[batch].error,
                                       notes=signal.notes))
@@ -239,6 +314,7 @@ def finish_step(request: CompleteRequest, *, store: Store) -> RunOutcome:
 
 
 __all__ = [
-    "BatchOutcome", "BatchRef", "CompleteRequest", "PlannedRun", "RunOutcome", "RunRequest", "SignalBatches",
-    "compute_step", "features_per_activity", "finish_step", "part_path", "plan_step", "read_plan",
+    "BatchOutcome", "BatchRef", "ChunkOutcome", "CompleteRequest", "PlannedRun", "RunOutcome", "RunRequest",
+    "SignalBatches", "SignalChunk",
+    "batch_size_for", "compute_step", "features_per_activity", "finish_step", "part_path", "plan_step", "read_plan",
 ]

@@ -21,7 +21,7 @@ FUNCTIONS = {f.get_function_name(): f for f in function_app.app.get_functions()}
 
 def test_the_app_has_exactly_the_functions_of_the_blueprints() -> None:
     assert set(FUNCTIONS) == {
-        "monitor_run", "plan_run", "compute_signal", "alert", "scheduler", "ingest_blob",
+        "monitor_run", "signal_run", "plan_run", "compute_signal", "alert", "scheduler", "ingest_blob",
         "list_monitors", "validate_monitor", "apply_monitor", "start_monitor_run", "get_monitor_run",
     }
 

@@ -17,7 +17,8 @@ from monitoring.names import instance_id, run_id
 from monitoring.storage import blob
 from monitoring.storage.definitions import definition_store
 from tests.conftest import MONITOR, MONITOR_YAML, FraudData, user_function
-from tests.durable_harness import DurableHarness, FakeDurableExtension
+from tests.durable_client import FakeDurableExtension
+from tests.durable_harness import DurableHarness
 
 pytestmark = pytest.mark.azurite
 

@@ -31,7 +31,7 @@ from monitoring.errors import IngestProblem
 from monitoring.storage import blob
 from monitoring.storage.definitions import definition_store
 from tests.conftest import parquet_bytes, user_function
-from tests.durable_harness import FakeDurableExtension
+from tests.durable_client import FakeDurableExtension
 
 SCHEMA = {"id": pl.Int64, "amount": pl.Float64, "state": pl.String, "ts": pl.Datetime("us", "UTC")}
 

@@ -21,12 +21,22 @@ from functions import runs
 from monitoring.definition import load_text
 from monitoring.dispatch.due import RunRequest
 from monitoring.names import instance_id, run_id
+from monitoring.run.durable import ChunkOutcome, SignalChunk
 from monitoring.run.local import run_local
 from monitoring.storage import blob
 from monitoring.storage.definitions import definition_store
 from monitoring.storage.local import LocalStore
 from tests.conftest import MONITOR, FraudData
-from tests.durable_harness import DurableHarness, NonDeterminismError, OrchestrationResult
+from tests.durable_harness import (
+    SUB_CREATED,
+    SUB_FAILED,
+    TASK_SCHEDULED,
+    DurableHarness,
+    NonDeterminismError,
+    OrchestrationResult,
+    host_default_version,
+)
+from tests.functions import legacy_runs
 
 pytestmark = pytest.mark.azurite
 
@@ -211,3 +221,116 @@ def test_an_orchestrator_reading_the_wall_clock_fails_the_harness(fraud_monitor:
     harness = DurableHarness([runs.bp, wall_clock])
     with pytest.raises(NonDeterminismError, match="compute_signal"):
         harness.run("wall_clock_run", "wall-clock-1", _request(fraud_monitor))
+
+
+# --------------------------------------------------------------------------------------------------
+# Fan-out through sub-orchestrations, and versioning
+
+
+def test_host_json_default_version_is_the_orchestrators_version() -> None:
+    """Durable Functions "Orchestration versioning": new instances get host.json's defaultVersion."""
+    assert host_default_version() == runs.ORCHESTRATION_VERSION
+    assert runs.uses_sub_orchestrations(runs.ORCHESTRATION_VERSION)
+    assert not runs.uses_sub_orchestrations("")
+    assert not runs.uses_sub_orchestrations(None)
+
+
+def _created(result: OrchestrationResult) -> list[dict[str, Any]]:
+    return [e for e in result.history if e["EventType"] == SUB_CREATED]
+
+
+def test_a_new_instance_fans_out_through_one_sub_orchestration_per_signal(fraud_monitor: FraudData) -> None:
+    result = _run(fraud_monitor)
+    assert result.status == "Completed", result.error
+    parent = instance_id(MONITOR, fraud_monitor.fire_time)
+    assert result.version == runs.ORCHESTRATION_VERSION
+    created = _created(result)
+    assert [(e["Name"], e["InstanceId"], e["Version"]) for e in created] == [
+        ("signal_run", f"{parent}:{s}:0", runs.ORCHESTRATION_VERSION) for s in ("data-drift", "prediction-drift")]
+    scheduled = [e["Name"] for e in result.history if e["EventType"] == TASK_SCHEDULED]
+    assert scheduled == ["plan_run", "alert"]  # no compute_signal in the parent's history
+    assert [c.version for c in result.children] == [runs.ORCHESTRATION_VERSION] * 2
+    assert {c.instance_id for c in result.attempts("compute_signal")} == {e["InstanceId"] for e in created}
+
+
+def test_a_wide_signal_splits_into_runs_of_batches_and_matches_the_local_runner(
+        fraud_monitor: FraudData, local_run: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEATURES_PER_ACTIVITY", "1")
+    monkeypatch.setattr(runs, "BATCHES_PER_SUB_ORCHESTRATION", 2)
+    features = len(local_run["signals"]["data-drift"]["features"])
+
+    def faults(activity: str, value: Any, attempt: int) -> Exception | None:
+        if activity == "compute_signal" and value["signal"] == "data-drift" and value["batch"] == 1:
+            return ConnectionResetError(f"worker lost (attempt {attempt})")
+        return None
+
+    def slow(activity: str, value: Any) -> bool:  # batch 0 still runs when its neighbour has failed for good
+        return activity == "compute_signal" and value["signal"] == "data-drift" and value["batch"] == 0
+
+    result = _run(fraud_monitor, faults=faults, slow=slow)
+    assert result.status == "Completed", result.error
+    parent = instance_id(MONITOR, fraud_monitor.fire_time)
+    drift = [e["InstanceId"] for e in _created(result) if ":data-drift:" in e["InstanceId"]]
+    assert drift == [f"{parent}:data-drift:{k}" for k in range(math.ceil(features / 2))]
+    assert max(len(c.history) for c in result.children) < 40
+    # the batch that failed every retry did not stop its neighbours in the same sub-orchestration
+    ran = {c.input["batch"] for c in result.attempts("compute_signal") if c.input["signal"] == "data-drift"}
+    assert ran == set(range(features))
+    run = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/run.json")
+    assert run["status"] == "partial"
+    assert run["signals"]["data-drift"]["status"] == "failed"
+    assert "features batch 2 of" in run["signals"]["data-drift"]["error"]
+    assert _metrics(run, "prediction-drift") == _metrics(local_run, "prediction-drift")
+
+
+broken = df.Blueprint()
+
+
+@broken.orchestration_trigger(context_name="context")
+def signal_run(context: df.DurableOrchestrationContext) -> Any:
+    """A ``signal_run`` that fails as a whole for one signal."""
+    chunk = SignalChunk.model_validate(context.get_input())
+    if chunk.signal == "prediction-drift":
+        raise RuntimeError("sub-orchestration lost")
+    yield context.task_all([context.call_activity("compute_signal", ref.model_dump(mode="json"))
+                            for ref in chunk.refs()])
+    return ChunkOutcome().model_dump(mode="json")
+
+
+def test_a_failed_sub_orchestration_fails_its_signal_and_the_run_is_partial(
+        fraud_monitor: FraudData, local_run: dict[str, Any]) -> None:
+    result = DurableHarness([runs.bp, broken]).run("monitor_run", instance_id(MONITOR, fraud_monitor.fire_time),
+                                                   _request(fraud_monitor))
+    assert result.status == "Completed", result.error
+    assert any(e["EventType"] == SUB_FAILED for e in result.history)
+    run = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/run.json")
+    assert run["status"] == "partial"
+    assert "sub-orchestration lost" in run["signals"]["prediction-drift"]["error"]
+    assert _metrics(run, "data-drift") == _metrics(local_run, "data-drift")
+
+
+@pytest.mark.parametrize("deployed_after", [1, 2, 4])
+def test_an_instance_in_flight_before_versioning_is_finished_by_the_new_code(
+        fraud_monitor: FraudData, local_run: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+        deployed_after: int) -> None:
+    """The old code (tests/functions/legacy_runs.py) starts an instance with no version; after
+    ``deployed_after`` episodes the current code is deployed and replays the old history to the end."""
+    monkeypatch.setenv("FEATURES_PER_ACTIVITY", "3")
+    harness = DurableHarness([runs.bp, legacy_runs.bp], version="", deploy=(deployed_after, [runs.bp]))
+    result = harness.run("monitor_run", instance_id(MONITOR, fraud_monitor.fire_time), _request(fraud_monitor))
+    assert result.status == "Completed", result.error
+    assert result.version == ""
+    assert not _created(result)  # the flat fan-out it was started with
+    assert len(result.attempts("compute_signal")) > 2
+    run = _stored(f"{MONITOR}/{run_id(fraud_monitor.fire_time)}/run.json")
+    for signal in ("data-drift", "prediction-drift"):
+        assert _metrics(run, signal) == _metrics(local_run, signal)
+
+
+def test_a_version_blind_orchestrator_breaks_the_in_flight_instance(
+        fraud_monitor: FraudData, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the branch on ``context.version`` prevents: the new shape replayed over the old history."""
+    monkeypatch.setattr(runs, "uses_sub_orchestrations", lambda version: True)
+    harness = DurableHarness([runs.bp, legacy_runs.bp], version="", deploy=(2, [runs.bp]))
+    with pytest.raises(NonDeterminismError, match="signal_run"):
+        harness.run("monitor_run", instance_id(MONITOR, fraud_monitor.fire_time), _request(fraud_monitor))
