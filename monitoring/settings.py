@@ -57,6 +57,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REPORT_URL_PATTERN",
             "Link to a run's folder in alert emails; {monitor} and {fire_time} are filled in.",
             default=""),
+    Setting("ALERT_RETRY_HOURS",
+            "Hours after a run's first alert attempt during which the scheduler re-attempts undelivered "
+            "channels (failed, or interrupted while sending), with backoff.", default="24"),
+    Setting("ALERT_STUCK_MINUTES",
+            "Minutes a channel may stay 'sending' before the scheduler treats the send as interrupted.",
+            default="15"),
     Setting("MDC_ROOT", "Root URI of Azure ML model data collector output for endpoint targets.",
             default=""),
     Setting("ASSET_MAP", "Path or URI of assets.yaml mapping azureml:<name>:<version> to a data URI.",

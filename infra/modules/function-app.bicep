@@ -151,6 +151,14 @@ var appSettings = [
     value: string(featuresPerActivity)
   }
   {
+    name: 'ALERT_RETRY_HOURS'
+    value: '24'
+  }
+  {
+    name: 'ALERT_STUCK_MINUTES'
+    value: '15'
+  }
+  {
     name: 'ACS_ENDPOINT'
     value: acsEndpoint
   }

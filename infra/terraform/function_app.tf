@@ -36,6 +36,8 @@ locals {
     TASKHUB_NAME                 = var.task_hub_name
     SCHEDULER_SCHEDULE           = var.scheduler_schedule
     FEATURES_PER_ACTIVITY        = tostring(var.features_per_activity)
+    ALERT_RETRY_HOURS            = "24"
+    ALERT_STUCK_MINUTES          = "15"
     ACS_ENDPOINT                 = local.acs_endpoint
     ACS_SENDER_ADDRESS           = local.acs_sender_address
     ALERT_DEFAULT_RECIPIENTS     = var.alert_default_recipients
