@@ -63,6 +63,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ALERT_STUCK_MINUTES",
             "Minutes a channel may stay 'sending' before the scheduler treats the send as interrupted.",
             default="15"),
+    Setting("INGEST_MAX_ROWS",
+            "Most rows an upload to incoming/ may have (parquet: from its footer; CSV/JSONL: counted while "
+            "streaming), checked before it is decoded.", default="10000000"),
+    Setting("INGEST_MAX_DECODED_MB",
+            "Most megabytes an upload to incoming/ may take decoded (parquet: the footer's uncompressed "
+            "size; CSV/JSONL: 8 bytes a cell plus the text), checked before it is decoded.", default="1024"),
     Setting("MDC_ROOT", "Root URI of Azure ML model data collector output for endpoint targets.",
             default=""),
     Setting("ASSET_MAP", "Path or URI of assets.yaml mapping azureml:<name>:<version> to a data URI.",

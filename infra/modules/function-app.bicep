@@ -159,6 +159,14 @@ var appSettings = [
     value: '15'
   }
   {
+    name: 'INGEST_MAX_ROWS'
+    value: '10000000'
+  }
+  {
+    name: 'INGEST_MAX_DECODED_MB'
+    value: '1024'
+  }
+  {
     name: 'ACS_ENDPOINT'
     value: acsEndpoint
   }
