@@ -63,6 +63,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ALERT_STUCK_MINUTES",
             "Minutes a channel may stay 'sending' before the scheduler treats the send as interrupted.",
             default="15"),
+    Setting("DATA_CONTAINERS",
+            "Comma-separated containers of the data account that monitors applied through the app may read "
+            "(az://<container>/...); anything else fails validation.", default="data,incoming"),
     Setting("INGEST_MAX_ROWS",
             "Most rows an upload to incoming/ may have (parquet: from its footer; CSV/JSONL: counted while "
             "streaming), checked before it is decoded.", default="10000000"),

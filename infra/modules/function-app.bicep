@@ -159,6 +159,10 @@ var appSettings = [
     value: '15'
   }
   {
+    name: 'DATA_CONTAINERS'
+    value: 'data,incoming'
+  }
+  {
     name: 'INGEST_MAX_ROWS'
     value: '10000000'
   }

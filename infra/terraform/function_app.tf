@@ -38,6 +38,7 @@ locals {
     FEATURES_PER_ACTIVITY        = tostring(var.features_per_activity)
     ALERT_RETRY_HOURS            = "24"
     ALERT_STUCK_MINUTES          = "15"
+    DATA_CONTAINERS              = "data,incoming"
     INGEST_MAX_ROWS              = "10000000"
     INGEST_MAX_DECODED_MB        = "1024"
     ACS_ENDPOINT                 = local.acs_endpoint

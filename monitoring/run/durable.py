@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
 
+from monitoring.data.locations import definition_problems
 from monitoring.dispatch.due import RunRequest
-from monitoring.errors import ConfigurationError, MonitoringError, WriteConflict
+from monitoring.errors import ConfigurationError, DefinitionError, MonitoringError, WriteConflict
 from monitoring.names import run_id
 from monitoring.run.compute import compute_signal, merge_batches
 from monitoring.run.finish import complete_run
@@ -160,6 +161,9 @@ def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store
     """Plan the run from the monitor's current definition and store the plan next to its results."""
 
     loaded = definitions.load(request.monitor)
+    not_allowed = definition_problems(loaded)  # again at run time: monitors/ may be written another way
+    if not_allowed:
+        raise DefinitionError(f"monitors/{request.monitor}", not_allowed)
     if request.definition_version and loaded.version != request.definition_version:
         log.warning("monitor %s changed after %s was scheduled (version %s, now %s); running the current one",
                     request.monitor, request.instance_id, request.definition_version, loaded.version)
