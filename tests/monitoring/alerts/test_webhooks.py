@@ -156,3 +156,16 @@ def test_webhook_settings_are_validated(monkeypatch: pytest.MonkeyPatch, name: s
     with pytest.raises(ConfigurationError, match=message) as raised:
         webhook_url(name)
     assert "secret-token" not in str(raised.value)
+
+
+def test_a_redirect_is_never_followed(hooks_env: FakeWebhook, results: LocalStore, make_run: MakeRun,
+                                      sleeps: Sleeps, tls: Any, trust_tls: None) -> None:
+    from tests.monitoring.alerts.fakes import FakeWebhook as Sink
+
+    with Sink(tls) as elsewhere:
+        for status in (301, 302, 307, 308):
+            hooks_env.script.append(Scripted(status, {"Location": elsewhere.url("stolen")}))
+        run = make_run(RUN_ID, breaches=[AMOUNT])
+        with pytest.raises(AlertDeliveryError, match="HTTP 30"):
+            _deliver(run, results, sleeps, ("OPS_WEBHOOK_URL", "json"))
+        assert elsewhere.requests == []  # the alert JSON never went to the redirect target

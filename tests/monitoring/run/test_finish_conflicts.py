@@ -93,3 +93,41 @@ def test_the_in_activity_budget_outlasts_durables_retry_of_the_activity() -> Non
     # the waits alone, at their expected size, reach past Durable's span before the attempts run out
     expected_waits = sum(min(5.0, 0.2 * 2 ** n) / 2 for n in range(1, durable.CONFLICT_ATTEMPTS))
     assert expected_waits > durable_span_s
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError("connection reset by peer"), TimeoutError("read timed out")])
+def test_a_transient_error_in_compute_fails_the_activity_so_durable_retries_it(
+        planned: tuple[Path, CompleteRequest], monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """The real compute activity, not an injected fault: a network error while reading the data must
+    propagate (Durable retries the activity) instead of becoming the signal's recorded result."""
+    from monitoring.data.refs import DataRef
+
+    demo, request = planned
+    store = LocalStore(demo / "results")
+
+    def flaky(self: DataRef, columns: list[str] | None = None) -> Any:
+        raise error
+
+    monkeypatch.setattr(DataRef, "read", flaky)
+    ref = BatchRef(plan_path=request.plan_path, signal="data-drift", batch=0, batches=1, features_per_activity=1000)
+    with pytest.raises(type(error)):
+        compute_step(ref, store=store)
+    monkeypatch.undo()
+    assert compute_step(ref, store=store).status == "completed"  # the retry succeeds once the network is back
+
+
+def test_a_data_error_is_the_signals_result_not_a_retry(planned: tuple[Path, CompleteRequest],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitoring.data.refs import DataRef
+    from monitoring.errors import DataError
+
+    demo, request = planned
+
+    def broken(self: DataRef, columns: list[str] | None = None) -> Any:
+        raise DataError("the production window has no readable file")
+
+    monkeypatch.setattr(DataRef, "read", broken)
+    ref = BatchRef(plan_path=request.plan_path, signal="data-drift", batch=0, batches=1, features_per_activity=1000)
+    outcome = compute_step(ref, store=LocalStore(demo / "results"))
+    assert outcome.status == "failed"
+    assert "no readable file" in (outcome.error or "")
