@@ -27,6 +27,8 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from monitoring.alerts.retry import AlertJob
+from monitoring.names import iso_utc, run_id
 from monitoring.run.durable import (
     BatchOutcome,
     BatchRef,
@@ -77,8 +79,14 @@ def monitor_run(context: df.DurableOrchestrationContext) -> Generator[Any, Any, 
     request = RunRequest.model_validate(context.get_input())
     started_at = context.current_utc_datetime
     context.set_custom_status(_status(request, "planning"))
-    planned = PlannedRun.model_validate(
-        (yield context.call_activity_with_retry("plan_run", RETRY, request.model_dump(mode="json"))))
+    try:
+        planned = PlannedRun.model_validate(
+            (yield context.call_activity_with_retry("plan_run", RETRY, request.model_dump(mode="json"))))
+    except Exception as exc:  # the plan failed every attempt: tell the owners, then fail the run
+        notice = AlertJob(kind="cannot_run", monitor=request.monitor, run_id=run_id(request.fire_time),
+                          fire_time=iso_utc(request.fire_time), instance_id=context.instance_id, reason=str(exc))
+        yield context.call_activity_with_retry("alert_job", RETRY, notice.model_dump(mode="json"))
+        raise
     total = sum(s.batches for s in planned.signals)
     if uses_sub_orchestrations(context.version):
         failures, failed_signals = yield from _by_sub_orchestrations(context, request, planned, total)

@@ -125,6 +125,24 @@ class Settings(BaseSettings):
         "ACTIVITY_MEMORY_MB", "Memory budget of one compute_signal activity in MiB, a positive integer; features "
         "per activity shrink so that each activity fits it (host.json runs maxConcurrentActivityFunctions at "
         "once). Default: 768.", default=768)
+    alert_retry_hours: float = _setting(
+        "ALERT_RETRY_HOURS", "Hours after a run's first alert attempt during which the scheduler re-attempts "
+        "undelivered channels (failed, or interrupted while sending), with backoff; at least 0. Default: 24.",
+        default=24.0)
+    alert_stuck_minutes: float = _setting(
+        "ALERT_STUCK_MINUTES", "Minutes a channel may stay 'sending' before the scheduler treats the send as "
+        "interrupted; at least 1. Default: 15.", default=15.0)
+    data_containers: Annotated[list[str], NoDecode] = _setting(
+        "DATA_CONTAINERS", "Comma-separated containers of the data account that monitors applied through the "
+        "app may read (az://<container>/...); anything else fails validation. Default: data,incoming.",
+        default=["data", "incoming"])
+    ingest_max_rows: int = _setting(
+        "INGEST_MAX_ROWS", "Most rows an upload to incoming/ may have (parquet: from its footer; CSV/JSONL: "
+        "counted while streaming), checked before it is decoded. Default: 10000000.", default=10_000_000)
+    ingest_max_decoded_mb: int = _setting(
+        "INGEST_MAX_DECODED_MB", "Most megabytes an upload to incoming/ may take decoded (parquet: rows times "
+        "type widths from the footer; CSV/JSONL: 8 bytes a cell plus the text), checked before it is decoded. "
+        "Default: 1024.", default=1024)
     mdc_root: str | None = _setting(
         "MDC_ROOT", "Root folder or az:// URI of Azure ML model data collector output, for endpoint targets. "
         "Default: none (endpoint targets then fail with a message naming it).")
@@ -164,7 +182,8 @@ class Settings(BaseSettings):
             raise ValueError("DATA_STORAGE_ACCOUNT must be a storage account name: 3-24 lowercase letters and digits")
         return value
 
-    @field_validator("features_per_activity", "activity_memory_mb", mode="before")
+    @field_validator("features_per_activity", "activity_memory_mb", "ingest_max_rows", "ingest_max_decoded_mb",
+                     mode="before")
     @classmethod
     def _positive(cls, value: Any, info: ValidationInfo) -> int:
         try:
@@ -175,6 +194,24 @@ class Settings(BaseSettings):
             name = cls.model_fields[str(info.field_name)].validation_alias
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
         return number
+
+    @field_validator("alert_retry_hours", "alert_stuck_minutes", mode="before")
+    @classmethod
+    def _at_least(cls, value: Any, info: ValidationInfo) -> float:
+        minimum = 0.0 if info.field_name == "alert_retry_hours" else 1.0
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = minimum - 1
+        if not minimum <= number < float("inf"):
+            name = cls.model_fields[str(info.field_name)].validation_alias
+            raise ValueError(f"{name} must be a number of at least {minimum:g}, got {value!r}")
+        return number
+
+    @field_validator("data_containers", mode="before")
+    @classmethod
+    def _containers(cls, value: Any) -> Any:
+        return _comma_list(value) if isinstance(value, str) else value
 
     @field_validator("acs_endpoint")
     @classmethod

@@ -159,6 +159,26 @@ var appSettings = [
     value: string(activityMemoryMb)
   }
   {
+    name: 'ALERT_RETRY_HOURS'
+    value: '24'
+  }
+  {
+    name: 'ALERT_STUCK_MINUTES'
+    value: '15'
+  }
+  {
+    name: 'DATA_CONTAINERS'
+    value: 'data,incoming'
+  }
+  {
+    name: 'INGEST_MAX_ROWS'
+    value: '10000000'
+  }
+  {
+    name: 'INGEST_MAX_DECODED_MB'
+    value: '1024'
+  }
+  {
     name: 'ACS_ENDPOINT'
     value: acsEndpoint
   }

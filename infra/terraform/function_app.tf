@@ -37,6 +37,11 @@ locals {
     SCHEDULER_SCHEDULE           = var.scheduler_schedule
     FEATURES_PER_ACTIVITY        = tostring(var.features_per_activity)
     ACTIVITY_MEMORY_MB           = tostring(var.activity_memory_mb)
+    ALERT_RETRY_HOURS            = "24"
+    ALERT_STUCK_MINUTES          = "15"
+    DATA_CONTAINERS              = "data,incoming"
+    INGEST_MAX_ROWS              = "10000000"
+    INGEST_MAX_DECODED_MB        = "1024"
     ACS_ENDPOINT                 = local.acs_endpoint
     ACS_SENDER_ADDRESS           = local.acs_sender_address
     ALERT_DEFAULT_RECIPIENTS     = var.alert_default_recipients

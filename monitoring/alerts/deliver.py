@@ -106,7 +106,7 @@ def _links(run: Mapping[str, Any], store: Store, record: AlertRecord, report_loc
 class _Delivery:
     """The channels of one run's alert and how to send each; state lives in the record only."""
 
-    def __init__(self, *, store: Store, record: AlertRecord, view: AlertView, content: AlertContent,
+    def __init__(self, *, store: Store, record: AlertRecord, view: AlertView | None, content: AlertContent,
                  sleep: Callable[[float], None], max_wait: float) -> None:
         self.store = store
         self.record = record
@@ -138,6 +138,8 @@ class _Delivery:
         channel.mark("sent", transport=written.transport, sent_at=now_iso(), location=written.location)
 
     def send_webhook(self, channel: ChannelRecord, fmt: str) -> None:
+        if self.view is None:
+            raise ConfigurationError("this alert has no run summary to post to a webhook")
         url = webhook_url(str(channel.setting))
         body = payload(fmt, self.view, idempotency_key=channel.operation_id)
         status = post_json(url, body, idempotency_key=channel.operation_id, sleep=self.sleep,
@@ -274,4 +276,6 @@ def deliver_alerts(run: Mapping[str, Any], alert_notification: Mapping[str, Any]
     return record.model_dump(mode="json")
 
 
-__all__ = ["EMAIL", "deliver_alerts", "recipients"]
+__all__ = ["EMAIL", "Delivery", "deliver_alerts", "recipients"]
+
+Delivery = _Delivery

@@ -97,6 +97,14 @@ class AlertRecord(BaseModel):
     channels: dict[str, ChannelRecord] = Field(default_factory=dict)
     created_at: str = Field(default_factory=now_iso)
     updated_at: str = Field(default_factory=now_iso)
+    retries: int = Field(0, description="Later re-attempts by the scheduler (monitoring.dispatch.alert_jobs)")
+    next_retry_at: str | None = Field(None, description="The scheduler re-attempts undelivered channels from then")
+    gave_up_at: str | None = Field(None, description="Set when the retry window passed with channels undelivered")
+
+    @property
+    def undelivered(self) -> bool:
+        """Whether a channel still waits for delivery (failed, or interrupted while sending)."""
+        return self.gave_up_at is None and self.status in ("failed", "sending")
 
     def summarise(self) -> None:
         """Set ``status`` from the channels: failed if any failed, sending while any is in flight.
@@ -123,6 +131,15 @@ def record_path(monitor: str, run_id: str) -> str:
     return f"{monitor}/{run_id}/alert.json"
 
 
+def pending_prefix(monitor: str) -> str:
+    """Where a monitor's undelivered alerts are indexed, so the scheduler finds them without a scan."""
+    return f"{monitor}/pending-alerts/"
+
+
+def pending_path(monitor: str, run_id: str) -> str:
+    return f"{pending_prefix(monitor)}{run_id}.json"
+
+
 def load_record(store: Store, monitor: str, run_id: str) -> AlertRecord | None:
     """The run's alert.json, or None; an unreadable one stops delivery rather than risk a duplicate."""
     path = record_path(monitor, run_id)
@@ -139,10 +156,24 @@ def load_record(store: Store, monitor: str, run_id: str) -> AlertRecord | None:
 
 
 def save_record(store: Store, record: AlertRecord) -> None:
+    """Write alert.json, and keep the run in (or out of) the monitor's index of undelivered alerts.
+
+    The index entry is written before a send starts (``sending``) and stays while a channel is failed,
+    so a process that dies mid-send still leaves it; it goes once every channel is settled or the retry
+    window has passed.
+    """
     write_json(store, record_path(record.monitor, record.run_id), record.model_dump(mode="json"))
+    marker = pending_path(record.monitor, record.run_id)
+    if record.undelivered:
+        write_json(store, marker, {"monitor": record.monitor, "run_id": record.run_id,
+                                   "instance_id": record.instance_id, "since": record.created_at})
+        return
+    delete = getattr(store, "delete", None)
+    if callable(delete) and store.read_bytes(marker) is not None:
+        delete(marker)
 
 
 __all__ = [
     "ALERT_NAMESPACE", "DELIVERED", "AlertRecord", "ChannelRecord", "ChannelStatus", "RecordStatus", "channel_key",
-    "load_record", "now_iso", "operation_id", "record_path", "save_record",
+    "load_record", "now_iso", "operation_id", "pending_path", "pending_prefix", "record_path", "save_record",
 ]

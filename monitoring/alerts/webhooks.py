@@ -77,26 +77,47 @@ def _links(view: AlertView) -> list[tuple[str, str]]:
     return [(label, url) for label, url in view.links.items() if url.lower().startswith(("https://", "http://"))]
 
 
+#: Characters Adaptive Card markdown (TextBlock text, Fact values) gives a meaning anywhere in a line; each
+#: is backslash-escaped. Brackets cover links and images; ``#``, ``>``, ``-``, ``+`` and ``1.`` matter only
+#: at the start of a line (headings, quotes, lists) and are escaped there.
+_TEAMS_MARKDOWN = re.compile(r"([\\`*_\[\]~<])")
+_TEAMS_LINE_START = re.compile(r"(?m)^(\s*)([#+-](?=\s|$)|>|\d+\.(?=\s|$))")
+_ZERO_WIDTH_SPACE = "\u200b"
+
+
+def teams_escape(text: str) -> str:
+    """``text`` shown as typed in a Teams card: markdown characters backslash-escaped, line starts that
+    would begin a heading, quote or list escaped, and the card's ``{{DATE(...)}}`` function syntax
+    defused. Feature, signal and error texts come from data and definitions: ``[click](https://evil)``
+    must stay text."""
+    escaped = _TEAMS_MARKDOWN.sub(r"\\\1", text)
+    escaped = _TEAMS_LINE_START.sub(lambda m: m[1] + "\\" + m[2] if m[2][-1] != "." else
+                                    m[1] + m[2][:-1] + "\\.", escaped)
+    return escaped.replace("{{", "{" + _ZERO_WIDTH_SPACE + "{")
+
+
 def teams_payload(view: AlertView, *, max_rows: int = CARD_MAX_ROWS) -> dict[str, Any]:
-    """A Teams message holding one Adaptive Card: title, headline, breaches as facts, failures, links."""
+    """A Teams message holding one Adaptive Card: title, headline, breaches as facts, failures, links;
+    every text from the run is escaped (``teams_escape``)."""
     colour = {"breached": "Attention", "failed": "Warning", "resolved": "Good"}[view.tone]
+    esc = teams_escape
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": view.subject, "weight": "Bolder", "size": "Medium", "wrap": True,
+        {"type": "TextBlock", "text": esc(view.subject), "weight": "Bolder", "size": "Medium", "wrap": True,
          "color": colour},
-        {"type": "TextBlock", "text": view.headline, "wrap": True},
+        {"type": "TextBlock", "text": esc(view.headline), "wrap": True},
     ]
     rows = view.all_rows[:max_rows]
     if rows:
         body.append({"type": "FactSet", "facts": [
-            {"title": f"{r.signal} / {r.feature} / {r.metric}", "value": _row_text(r)} for r in rows
+            {"title": esc(f"{r.signal} / {r.feature} / {r.metric}"), "value": esc(_row_text(r))} for r in rows
         ]})
         more = len(view.all_rows) - len(rows)
         if more:
             body.append({"type": "TextBlock", "text": f"and {more} more", "isSubtle": True, "wrap": True})
     for failure in view.failures:
         body.append({"type": "TextBlock", "wrap": True, "color": "Warning",
-                     "text": f"{failure.name} ({failure.type}) failed: {failure.error or 'no reason recorded'}"})
-    body.append({"type": "TextBlock", "text": f"Why: {view.reason} (mode {view.mode})", "isSubtle": True,
+                     "text": esc(f"{failure.name} ({failure.type}) failed: {failure.error or 'no reason recorded'}")})
+    body.append({"type": "TextBlock", "text": esc(f"Why: {view.reason} (mode {view.mode})"), "isSubtle": True,
                  "size": "Small", "wrap": True})
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4",
@@ -111,14 +132,22 @@ def teams_payload(view: AlertView, *, max_rows: int = CARD_MAX_ROWS) -> dict[str
 
 
 def _slack_escape(text: str) -> str:
-    """Slack's three control characters; anything else in a feature name shows as typed."""
+    """Text shown as typed in Slack mrkdwn: its three control characters escaped (so ``<!channel>`` or
+    ``<https://evil|click>`` stay text), and a zero-width space after each formatting character
+    (``*_~```), which Slack cannot escape, so a name cannot open bold, italics, strike or code."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([*_~`])", "\\1" + _ZERO_WIDTH_SPACE, escaped)
+
+
+def _slack_plain(text: str) -> str:
+    """Plain text (the header, the notification fallback): only the control characters escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def slack_payload(view: AlertView, *, max_rows: int = CARD_MAX_ROWS) -> dict[str, Any]:
     """Block Kit blocks (header, headline, breaches, failures, links) with a plain ``text`` fallback."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": view.subject[:150]}},
+        {"type": "header", "text": {"type": "plain_text", "text": _slack_plain(view.subject)[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": _slack_escape(view.headline)}},
     ]
     rows = view.all_rows[:max_rows]
@@ -141,7 +170,7 @@ def slack_payload(view: AlertView, *, max_rows: int = CARD_MAX_ROWS) -> dict[str
     blocks.append({"type": "context", "elements": [
         {"type": "mrkdwn", "text": _slack_escape(f"Why: {view.reason} (mode {view.mode})")},
     ]})
-    return {"text": f"{view.subject}: {view.headline}", "blocks": blocks}
+    return {"text": _slack_plain(f"{view.subject}: {view.headline}"), "blocks": blocks}
 
 
 def json_payload(view: AlertView, *, idempotency_key: str) -> dict[str, Any]:

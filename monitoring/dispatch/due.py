@@ -175,6 +175,7 @@ class Scheduler:
         self.definitions = definitions
         self.results = results
         self._synced: dict[str, str] = {}  # monitor -> definition ETag whose error state is recorded
+        self._found_invalid: list[tuple[str, str]] = []  # (monitor, problem) found since take_invalid()
 
     def __repr__(self) -> str:
         return f"Scheduler(definitions={self.definitions!r}, results={self.results!r})"
@@ -190,6 +191,16 @@ class Scheduler:
                 valid.append(entry.monitor)
         return due_runs(valid, now, grace=grace)
 
+    def take_invalid(self) -> list[tuple[str, str]]:
+        """(monitor, problem) of each definition version found invalid since the last call, once per
+        version: the owners get one "monitor cannot run" notice each (``monitoring.alerts.retry``)."""
+        found, self._found_invalid = self._found_invalid, []
+        return found
+
+    def monitor_names(self) -> list[str]:
+        """Every monitor with a definition blob, valid or not (cached by ETag)."""
+        return sorted({entry.name for entry in self.definitions.load_all()})
+
     def _record(self, entry: StoredDefinition, now: datetime) -> None:
         """Write (or clear) ``results/<monitor>/definition-error.json`` for this definition version."""
 
@@ -203,6 +214,7 @@ class Scheduler:
             log.warning("skipping monitor %s until its definition is fixed: %s", entry.name, entry.error)
             if existing is None or existing.get("etag") != entry.etag:
                 write_json(self.results, path, _error_document(entry, now))
+                self._found_invalid.append((entry.name, f"the definition {entry.blob} is not valid: {entry.error}"))
         elif existing is not None:
             self.results.delete(path)
         self._synced[entry.name] = entry.etag

@@ -9,7 +9,10 @@ the file (the monitors' ``data_column_names.timestamp`` column, else the first d
 upload time when it has none. The copy is verified (size and MD5) before the upload is deleted.
 
 Anything else is copied to ``quarantine/<name>`` with ``<name>.error.json`` stating the reason, then the
-upload is deleted: nothing is lost, and ``incoming`` only ever holds work not yet looked at.
+upload is deleted: nothing is lost, and ``incoming`` only ever holds work not yet looked at. Nothing in
+quarantine is ever overwritten: a name already taken (an earlier upload of the same name, or another
+upload's error record) gets the ETag, and if need be a random suffix, before its suffix. The rules and
+limits are in ``monitoring.dispatch.upload``.
 
 Idempotent per blob version: the ETag is part of the destination name and recorded on the copy, so a
 redelivered event (Event Grid delivers at least once) finds its copy and makes no second one; an event
@@ -23,26 +26,37 @@ import base64
 import hashlib
 import json
 import logging
-import re
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from monitoring.data.formats import SUPPORTED_SUFFIXES, SUPPORTED_TEXT, format_of, read_bytes, scan_files
-from monitoring.data.uris import is_cloud, split_cloud
+from monitoring.data.formats import SUPPORTED_SUFFIXES, scan_files
 from monitoring.dispatch.due import arrival_runs
-from monitoring.errors import IngestProblem, MonitoringError
-from monitoring.names import as_utc, is_safe_part
+from monitoring.dispatch.upload import (
+    IngestProblem,
+    UploadLimits,
+    dataset_of_uri,
+    destination_name,
+    etag_token,
+    partition_day,
+    quarantine_name,
+    read_upload,
+    schema_problems,
+    split_name,
+    timestamp_columns,
+)
+from monitoring.errors import MonitoringError
+from monitoring.names import as_utc, iso_utc
 from monitoring.text import one_line
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobProperties, ContainerClient
 
-    from monitoring.definition import LoadedMonitor
     from monitoring.dispatch.due import DueRun
     from monitoring.storage.definitions import DefinitionStore
 
@@ -68,148 +82,12 @@ class IngestOutcome:
     partition_from: str | None = None
     batch_end: datetime | None = None
     reason: str | None = None
+    error_record: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["batch_end"] = self.batch_end.isoformat() if self.batch_end else None
         return out
-
-
-# --------------------------------------------------------------------------------------------------
-# Pure rules
-
-
-def split_name(name: str) -> tuple[str, str]:
-    """(dataset, file) of a path under ``incoming``; subfolders below the dataset become part of the file."""
-    parts = name.split("/")
-    if len(parts) < 2:
-        raise IngestProblem(f"`{name}` is not in a dataset folder: upload to incoming/<dataset>/<file>")
-    bad = [p for p in parts if not is_safe_part(p)]
-    if bad:
-        raise IngestProblem(f"`{bad[0]}` in `{name}` is not a plain name: use letters, digits, `_`, `-`, `.` or `=`")
-    return parts[0], "_".join(parts[1:])
-
-
-def read_upload(name: str, content: bytes) -> pl.DataFrame:
-    """The upload as a frame, read the way ``monitoring.data`` reads the dataset later."""
-    kind = format_of(name)
-    if kind is None:
-        suffix = PurePosixPath(name).suffix.lower()
-        raise IngestProblem(f"`{suffix or name}` files are not supported: upload {SUPPORTED_TEXT}")
-    if not content.strip():
-        raise IngestProblem(f"the {kind} file is empty")
-    try:
-        frame = read_bytes(content, kind)
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise IngestProblem(f"not a readable {kind} file: {one_line(str(exc), default=type(exc).__name__)}") from None
-    if frame.width == 0 or frame.height == 0:
-        raise IngestProblem(f"the {kind} file has no rows")
-    return frame
-
-
-def _family(dtype: pl.DataType) -> str:
-    if dtype == pl.Null:
-        return "null"
-    if dtype.is_numeric():
-        return "number"
-    if dtype == pl.Boolean:
-        return "boolean"
-    if isinstance(dtype, pl.Datetime) or dtype == pl.Date:
-        return "timestamp"
-    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
-        return "text"
-    return str(dtype.base_type())
-
-
-def _compatible(new: pl.DataType, old: pl.DataType) -> bool:
-    a, b = _family(new), _family(old)
-    return a == b or "null" in (a, b) or {a, b} == {"timestamp", "text"}
-
-
-def schema_problems(new: pl.Schema | dict[str, pl.DataType], existing: pl.Schema | dict[str, pl.DataType] | None
-                    ) -> list[str]:
-    """Why a file with schema ``new`` cannot join a dataset whose latest file has ``existing`` (none: ok)."""
-    if existing is None:
-        return []
-    problems = []
-    missing = [c for c in existing if c not in new]
-    if missing:
-        problems.append(f"missing column(s) the dataset has: {', '.join(missing)}")
-    for column, dtype in new.items():
-        if column in existing and not _compatible(dtype, existing[column]):
-            problems.append(f"column `{column}` is {_family(dtype)} ({dtype}) but the dataset has "
-                            f"{_family(existing[column])} ({existing[column]})")
-    return problems
-
-
-def _utc_times(series: pl.Series) -> pl.Series | None:
-    dtype = series.dtype
-    if isinstance(dtype, pl.Datetime):
-        return series.dt.convert_time_zone("UTC") if dtype.time_zone else series.dt.replace_time_zone("UTC")
-    if dtype == pl.Date:
-        return series.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    if dtype == pl.String:
-        try:
-            parsed = series.str.to_datetime(strict=False, time_zone="UTC")
-        except pl.exceptions.PolarsError:
-            return None
-        return parsed
-    return None
-
-
-def partition_day(frame: pl.DataFrame, timestamp_columns: Sequence[str], uploaded_at: datetime
-                  ) -> tuple[date, str]:
-    """The day folder of an upload and what it came from: the latest timestamp, else the upload time."""
-    temporal = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime) or t == pl.Date]
-    for column in dict.fromkeys([*timestamp_columns, *temporal]):
-        if column not in frame.columns:
-            continue
-        times = _utc_times(frame[column])
-        latest = times.max() if times is not None else None
-        if isinstance(latest, datetime):
-            return as_utc(latest).date(), f"latest `{column}` value"
-    return as_utc(uploaded_at).date(), "upload time"
-
-
-def etag_token(etag: str) -> str:
-    """An ETag as a file-name-safe token (``"0x8DC..."`` -> ``8dc...``)."""
-    token = re.sub(r"[^0-9A-Za-z]", "", etag.strip('"').removeprefix("0x").removeprefix("0X")).lower()
-    return token or hashlib.sha256(etag.encode()).hexdigest()[:16]
-
-
-def destination_name(dataset: str, day: date, file: str, etag: str) -> str:
-    stem, suffix = PurePosixPath(file).stem, PurePosixPath(file).suffix
-    return f"{dataset}/{day:%Y/%m/%d}/{stem}.{etag_token(etag)}{suffix}"
-
-
-def quarantine_name(name: str) -> str:
-    """``name`` with anything that is not a plain name character replaced, so it is safe anywhere."""
-    parts = [re.sub(r"[^A-Za-z0-9_.=-]", "_", p).lstrip(".") or "_" for p in name.split("/") if p]
-    return "/".join(parts) or "unnamed"
-
-
-def dataset_of_uri(uri: str, container: str = "data") -> str | None:
-    """The dataset folder an ``az://``/``abfs[s]://`` URI points into, if it is in ``container``."""
-    if not uri or not is_cloud(uri):
-        return None
-    found, prefix = split_cloud(uri)
-    if found != container:
-        return None
-    return prefix.split("/", 1)[0] or None
-
-
-def timestamp_columns(monitors: Iterable[LoadedMonitor], dataset: str, container: str = "data") -> list[str]:
-    """The timestamp columns monitors declare for a dataset, most used first: the ingest's partition key."""
-    counts: dict[str, int] = {}
-    for loaded in monitors:
-        for signal in loaded.schedule.signals().values():
-            for spec in (signal.production_data, signal.reference_data):
-                if spec is None or spec.input_data is None or not spec.data_column_names.timestamp:
-                    continue
-                if dataset_of_uri(spec.input_data.path, container) == dataset:
-                    column = spec.data_column_names.timestamp
-                    counts[column] = counts.get(column, 0) + 1
-    return sorted(counts, key=lambda c: -counts[c])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -226,14 +104,26 @@ def _if(etag: str) -> dict[str, Any]:
     return {"etag": etag, "match_condition": MatchConditions.IfNotModified}
 
 
-def latest_schema(data: ContainerClient, dataset: str) -> pl.Schema | None:
-    """The schema of the dataset's latest file (by name, so by day folder), or None for a new dataset."""
+def _ingested_at(item: Any) -> datetime:
+    """When a data file arrived: its recorded ``ingested_at`` metadata, else its last-modified time."""
+    recorded = (item.metadata or {}).get("ingested_at")
+    if recorded:
+        try:
+            return as_utc(datetime.fromisoformat(recorded.replace("Z", "+00:00")))
+        except ValueError:
+            log.debug("unreadable ingested_at %r on %s", recorded, item.name)
+    return as_utc(item.last_modified) if item.last_modified else datetime.min.replace(tzinfo=UTC)
 
-    names = [b.name for b in data.list_blobs(name_starts_with=f"{dataset}/")
+
+def latest_schema(data: ContainerClient, dataset: str) -> pl.Schema | None:
+    """The schema of the dataset's most recently ingested file (by ingest time, never by path: a file dated
+    2099 must not decide the schema of every later upload), or None for a new dataset."""
+
+    files = [b for b in data.list_blobs(name_starts_with=f"{dataset}/", include=["metadata"])
              if b.name.lower().endswith(SUPPORTED_SUFFIXES)]
-    if not names:
+    if not files:
         return None
-    latest = max(names)
+    latest = max(files, key=lambda b: (_ingested_at(b), b.name)).name
     try:
         return scan_files([f"az://{data.container_name}/{latest}"]).collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -243,7 +133,7 @@ def latest_schema(data: ContainerClient, dataset: str) -> pl.Schema | None:
 
 
 def _copy_verified(target: ContainerClient, name: str, content: bytes, *, etag: str, source: str,
-                   content_type: str | None) -> bool:
+                   content_type: str | None, metadata: dict[str, str] | None = None) -> bool:
     """Upload ``content`` as ``name`` unless that exact copy exists; verify it. True if written now."""
     from azure.core.exceptions import ResourceExistsError
     from azure.storage.blob import ContentSettings
@@ -253,7 +143,7 @@ def _copy_verified(target: ContainerClient, name: str, content: bytes, *, etag: 
     written = True
     try:
         blob.upload_blob(content, overwrite=False, validate_content=True,
-                         metadata={"source": source, "source_etag": etag},
+                         metadata={"source": source, "source_etag": etag, **(metadata or {})},
                          content_settings=ContentSettings(content_type=content_type, content_md5=bytearray(digest)))
     except ResourceExistsError:
         written = False
@@ -279,42 +169,59 @@ def _delete_source(incoming: ContainerClient, name: str, etag: str) -> None:
         log.info("incoming/%s was replaced by a newer upload; that one is ingested by its own event", name)
 
 
+def _free_name(container: ContainerClient, name: str, *, etag: str, role: str) -> str:
+    """``name``, or a variant of it, that holds nothing but this upload's ``role`` ("upload" or "error"):
+    a name taken by another upload, or by another upload's error record, is never overwritten."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    path = PurePosixPath(name)
+    for candidate in (name, str(path.with_name(f"{path.stem}.{etag_token(etag)}{path.suffix}")),
+                      str(path.with_name(f"{path.stem}.{etag_token(etag)}-{uuid.uuid4().hex[:8]}{path.suffix}"))):
+        try:
+            meta = container.get_blob_client(candidate).get_blob_properties().metadata
+        except ResourceNotFoundError:
+            return candidate
+        if meta.get("source_etag") == etag and meta.get("role", "upload") == role:
+            return candidate  # this upload's own copy from an earlier delivery of the event
+    raise MonitoringError(f"no free name for {name} in {container.container_name}")
+
+
 def _quarantine(name: str, reason: str, *, props: BlobProperties, content: bytes | None,
                 incoming: ContainerClient, quarantine: ContainerClient, dataset: str | None) -> IngestOutcome:
-    """Copy the upload and its reason to quarantine (never overwriting another upload), then delete it."""
-    from azure.core.exceptions import ResourceNotFoundError
+    """Copy the upload and its reason to quarantine (never overwriting anything there), then delete it."""
+    from azure.core.exceptions import ResourceExistsError
     from azure.storage.blob import ContentSettings
 
     etag = props.etag
-    target = quarantine_name(name)
-    try:
-        existing = quarantine.get_blob_client(target).get_blob_properties()
-        if existing.metadata.get("source_etag") != etag:
-            path = PurePosixPath(target)
-            target = str(path.with_name(f"{path.stem}.{etag_token(etag)}{path.suffix}"))
-    except ResourceNotFoundError:
-        pass
+    target = _free_name(quarantine, quarantine_name(name), etag=etag, role="upload")
+    record = _free_name(quarantine, f"{target}.error.json", etag=etag, role="error")
     if content is None and props.size <= MAX_UPLOAD_BYTES:  # rejected before it was read (e.g. by its name)
         content = incoming.download_blob(name, **_if(etag)).readall()
     source = f"{incoming.container_name}/{name}"
+    links = {"role": "upload", "error_record": record}
     if content is not None:
         written = _copy_verified(quarantine, target, content, etag=etag, source=source,
-                                 content_type=props.content_settings.content_type)
+                                 content_type=props.content_settings.content_type, metadata=links)
     else:  # too large to hold in memory
-        written = _stream_copy(incoming, name, quarantine, target, props)
+        written = _stream_copy(incoming, name, quarantine, target, props, metadata=links)
     document = {"source": source, "etag": etag, "size": props.size,
                 "uploaded_at": as_utc(props.last_modified).isoformat() if props.last_modified else None,
                 "dataset": dataset, "reason": reason, "quarantined_as": f"{quarantine.container_name}/{target}"}
-    quarantine.upload_blob(f"{target}.error.json", json.dumps(document, indent=2).encode(), overwrite=True,
-                           content_settings=ContentSettings(content_type="application/json"))
+    try:
+        quarantine.upload_blob(record, json.dumps(document, indent=2).encode(), overwrite=False,
+                               metadata={"source_etag": etag, "role": "error"},
+                               content_settings=ContentSettings(content_type="application/json"))
+    except ResourceExistsError:
+        log.info("the error record %s exists from an earlier delivery", record)
     _delete_source(incoming, name, etag)
     log.warning("quarantined %s as %s/%s: %s", source, quarantine.container_name, target, reason)
     return IngestOutcome("quarantined" if written else "duplicate", source, etag=etag,
-                         destination=f"{quarantine.container_name}/{target}", dataset=dataset, reason=reason)
+                         destination=f"{quarantine.container_name}/{target}", dataset=dataset, reason=reason,
+                         error_record=f"{quarantine.container_name}/{record}")
 
 
 def _stream_copy(incoming: ContainerClient, name: str, target: ContainerClient, target_name: str,
-                 props: BlobProperties) -> bool:
+                 props: BlobProperties, *, metadata: dict[str, str] | None = None) -> bool:
     """Copy a large upload chunk by chunk (never whole in memory); verify the size. True if written now."""
     from azure.core.exceptions import ResourceExistsError
 
@@ -323,7 +230,8 @@ def _stream_copy(incoming: ContainerClient, name: str, target: ContainerClient, 
     try:
         stream = incoming.download_blob(name, **_if(props.etag))
         blob.upload_blob(stream.chunks(), length=props.size, overwrite=False,
-                         metadata={"source": f"{incoming.container_name}/{name}", "source_etag": props.etag})
+                         metadata={"source": f"{incoming.container_name}/{name}", "source_etag": props.etag,
+                                   **(metadata or {})})
     except ResourceExistsError:
         written = False
     copied = blob.get_blob_properties()
@@ -332,15 +240,28 @@ def _stream_copy(incoming: ContainerClient, name: str, target: ContainerClient, 
     return written
 
 
+def _check(name: str, content: bytes, *, data: ContainerClient, dataset: str, props: BlobProperties,
+           timestamp_columns: Sequence[str], limits: UploadLimits | None) -> tuple[pl.DataFrame, Any, str]:
+    """The upload's frame and day folder; ``IngestProblem`` when it cannot join the dataset."""
+    frame = read_upload(name, content, limits)
+    problems = schema_problems(frame.schema, latest_schema(data, dataset))
+    if problems:
+        raise IngestProblem("columns are not compatible with the dataset: " + "; ".join(problems))
+    day, how = partition_day(frame, timestamp_columns, props.last_modified or datetime.now(UTC))
+    return frame, day, how
+
+
 def ingest_blob(name: str, *, incoming: ContainerClient, data: ContainerClient, quarantine: ContainerClient,
-                timestamp_columns: Sequence[str] = (), etag: str | None = None) -> IngestOutcome:
+                timestamp_columns: Sequence[str] = (), etag: str | None = None,
+                limits: UploadLimits | None = None) -> IngestOutcome:
     """Validate ``incoming/<name>`` and move it into ``data`` or ``quarantine`` (see the module docstring).
 
     ``etag``: the version the event announced; a newer version under the same name is left for its own
-    event. Raises only when storage fails (the trigger retries); every problem with the file itself is a
-    quarantine with a reason.
+    event. Raises only when storage fails (the trigger retries); every other error while checking the
+    file, expected (``IngestProblem``) or not (say an ``OverflowError`` from a year-146,000 timestamp), is
+    a quarantine with the reason, so nothing stays in ``incoming`` to be retried forever.
     """
-    from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+    from azure.core.exceptions import AzureError, ResourceModifiedError, ResourceNotFoundError
 
     source = f"{incoming.container_name}/{name}"
     blob = incoming.get_blob_client(name)
@@ -361,23 +282,36 @@ def ingest_blob(name: str, *, incoming: ContainerClient, data: ContainerClient, 
             content = incoming.download_blob(name, **_if(props.etag)).readall()
         except ResourceModifiedError:
             return IngestOutcome("superseded", source, etag=props.etag, reason="replaced while being read")
-        frame = read_upload(name, content)
-        problems = schema_problems(frame.schema, latest_schema(data, dataset))
-        if problems:
-            raise IngestProblem("columns are not compatible with the dataset: " + "; ".join(problems))
-        day, how = partition_day(frame, timestamp_columns, props.last_modified or datetime.now(UTC))
+        frame, day, how = _check(name, content, data=data, dataset=dataset, props=props,
+                                 timestamp_columns=timestamp_columns, limits=limits)
     except IngestProblem as exc:
         return _quarantine(name, str(exc), props=props, content=content, incoming=incoming, quarantine=quarantine,
                            dataset=dataset)
+    except AzureError:
+        raise  # storage, not the file: the trigger retries
+    except Exception as exc:
+        log.exception("unexpected error while checking %s", source)
+        reason = f"unexpected error while checking the file: {type(exc).__name__}: {one_line(str(exc))}"
+        return _quarantine(name, reason, props=props, content=content, incoming=incoming, quarantine=quarantine,
+                           dataset=dataset)
+    return _ingest(name, content, file=file, dataset=dataset, day=day, how=how, rows=frame.height, props=props,
+                   incoming=incoming, data=data)
+
+
+def _ingest(name: str, content: bytes, *, file: str, dataset: str, day: Any, how: str, rows: int,
+            props: BlobProperties, incoming: ContainerClient, data: ContainerClient) -> IngestOutcome:
+    """Copy a checked upload into its day folder, with its ingest time recorded, and delete it."""
+    source = f"{incoming.container_name}/{name}"
     target = destination_name(dataset, day, file, props.etag)
     written = _copy_verified(data, target, content, etag=props.etag, source=source,
-                             content_type=props.content_settings.content_type)
+                             content_type=props.content_settings.content_type,
+                             metadata={"ingested_at": iso_utc(datetime.now(UTC))})
     _delete_source(incoming, name, props.etag)
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     outcome = IngestOutcome("ingested" if written else "duplicate", source, etag=props.etag,
-                            destination=f"{data.container_name}/{target}", dataset=dataset, rows=frame.height,
+                            destination=f"{data.container_name}/{target}", dataset=dataset, rows=rows,
                             partition=f"{day:%Y/%m/%d}", partition_from=how, batch_end=start + timedelta(days=1))
-    log.info("%s %s -> %s (%d rows, day from %s)", outcome.status, source, outcome.destination, frame.height, how)
+    log.info("%s %s -> %s (%d rows, day from %s)", outcome.status, source, outcome.destination, rows, how)
     return outcome
 
 
@@ -405,7 +339,7 @@ def receive(name: str, *, etag: str | None, definitions: DefinitionStore, incomi
 
 
 __all__ = [
-    "MAX_UPLOAD_BYTES", "Arrival", "IngestOutcome", "dataset_of_uri", "destination_name",
-    "etag_token", "ingest_blob", "latest_schema", "partition_day", "quarantine_name", "read_upload", "receive",
-    "schema_problems", "split_name", "timestamp_columns",
+    "MAX_UPLOAD_BYTES", "Arrival", "IngestOutcome", "IngestProblem", "UploadLimits", "dataset_of_uri",
+    "destination_name", "etag_token", "ingest_blob", "latest_schema", "partition_day", "quarantine_name",
+    "read_upload", "receive", "schema_problems", "split_name", "timestamp_columns",
 ]

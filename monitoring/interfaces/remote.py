@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from monitoring.data.uris import is_cloud
+from monitoring.data.locations import definition_problems
 from monitoring.definition import LoadedMonitor, load_text
-from monitoring.errors import DefinitionTooLarge, MonitoringError, RequestError
+from monitoring.errors import DefinitionError, DefinitionTooLarge, MonitoringError, RequestError
 from monitoring.names import MONITOR_NAME_RULE, as_utc, is_monitor_name, is_run_id, parse_run_id, parse_utc, run_prefix
 from monitoring.run.finish import latest_path
 from monitoring.schedule.recurrence import latest_fire_time
@@ -52,21 +52,13 @@ def _trigger_summary(loaded: LoadedMonitor) -> str:
     return f"every {trigger.interval} {trigger.frequency}(s){times} ({trigger.time_zone})"
 
 
-def local_path_notes(loaded: LoadedMonitor) -> list[str]:
-    """Data paths the Function App cannot read (local files), as notes for whoever applies the monitor."""
-    out = []
-    for name, signal in loaded.schedule.signals().items():
-        for side in ("production_data", "reference_data"):
-            spec = getattr(signal, side)
-            path = spec.input_data.path if spec is not None and spec.input_data is not None else None
-            if path and not is_cloud(path) and not path.startswith("azureml:"):
-                out.append(f"signal `{name}`: `{side}` path `{path}` is local; in Azure use az://<container>/<prefix>/")
-    return out
-
-
 def validate_text(text: str, *, source: str = "<request>") -> dict[str, Any]:
-    """A report on a definition; raises ``DefinitionError`` listing every problem when it is invalid."""
+    """A report on a definition; raises ``DefinitionError`` listing every problem when it is invalid,
+    including every data path the app may not read (``monitoring.data.locations``)."""
     loaded = load_text(text, source)
+    not_allowed = definition_problems(loaded, resolve_assets=False)
+    if not_allowed:
+        raise DefinitionError(source, not_allowed)
     schedule = loaded.schedule
     return {
         "valid": True,
@@ -74,7 +66,7 @@ def validate_text(text: str, *, source: str = "<request>") -> dict[str, Any]:
         "version": loaded.version,
         "trigger": _trigger_summary(loaded),
         "signals": {name: signal.type for name, signal in schedule.signals().items()},
-        "notes": [*schedule.notes(), *local_path_notes(loaded)],
+        "notes": schedule.notes(),
     }
 
 
@@ -182,6 +174,6 @@ def run_document(results: Store, monitor: str, fire_time: datetime) -> dict[str,
 
 __all__ = [
     "MAX_DEFINITION_BYTES", "MonitorStatus", "apply_text",
-    "check_monitor_name", "check_run_id", "decode_definition", "list_monitors", "local_path_notes", "parse_time",
+    "check_monitor_name", "check_run_id", "decode_definition", "list_monitors", "parse_time",
     "run_document", "run_fire_time", "validate_text",
 ]

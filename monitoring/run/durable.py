@@ -19,12 +19,15 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
 
+from monitoring.data.locations import definition_problems
 from monitoring.dispatch.due import RunRequest
-from monitoring.errors import MonitoringError, WriteConflict
+from monitoring.errors import DefinitionError, MonitoringError, WriteConflict
 from monitoring.names import run_id
 from monitoring.run.batching import activity_memory_mb, batch_size, features_per_activity, signal_rows
 from monitoring.run.compute import compute_signal, merge_batches
@@ -42,8 +45,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Attempts of ``finish_step`` against concurrent writers of the same history.parquet.
-_CONFLICT_ATTEMPTS = 5
+#: ``finish_step`` against concurrent writers of the same history.parquet or latest.json: retry a
+#: ``WriteConflict`` with exponential backoff and full jitter (0.2 s doubling, each wait at most 5 s) for
+#: up to ``CONFLICT_ATTEMPTS`` attempts or ``CONFLICT_BUDGET_S`` seconds, whichever comes first. The
+#: budget is longer than the whole of Durable's retry of the activity (``functions.runs.RETRY``: three
+#: attempts 5 s apart), so the in-activity loop is never the first to give up.
+CONFLICT_ATTEMPTS = 30
+CONFLICT_BUDGET_S = 90.0
 
 
 class _Message(BaseModel):
@@ -206,6 +214,9 @@ def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store
     """
 
     loaded = definitions.load(request.monitor)
+    not_allowed = definition_problems(loaded)  # again at run time: monitors/ may be written another way
+    if not_allowed:
+        raise DefinitionError(f"monitors/{request.monitor}", not_allowed)
     if request.definition_version and loaded.version != request.definition_version:
         log.warning("monitor %s changed after %s was scheduled (version %s, now %s); running the current one",
                     request.monitor, request.instance_id, request.definition_version, loaded.version)
@@ -292,29 +303,30 @@ def _signal_result(plan: RunPlan, signal: SignalPlan, request: CompleteRequest, 
     return merge_batches(signal.type, parts)
 
 
-def finish_step(request: CompleteRequest, *, store: Store) -> RunOutcome:
+def conflict_retry(sleep: Callable[[float], None] = time.sleep) -> Retrying:
+    """The ``WriteConflict`` retry of ``finish_step`` (see ``CONFLICT_ATTEMPTS``); the last conflict is raised."""
+    return Retrying(retry=retry_if_exception_type(WriteConflict),
+                    stop=stop_after_attempt(CONFLICT_ATTEMPTS) | stop_after_delay(CONFLICT_BUDGET_S),
+                    wait=wait_random_exponential(multiplier=0.2, max=5.0), sleep=sleep, reraise=True,
+                    before_sleep=lambda state: log.info("a monitor document changed while the run finished; "
+                                                        "retrying (attempt %d)", state.attempt_number))
+
+
+def finish_step(request: CompleteRequest, *, store: Store, sleep: Callable[[float], None] = time.sleep
+                ) -> RunOutcome:
     """Merge every signal's batches and complete the run (see ``monitoring.complete``)."""
 
     plan = read_plan(store, request.plan_path)
     results = {s.name: _signal_result(plan, s, request, store) for s in plan.signals}
-    for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
-        try:
-            run = complete_run(plan, results, store, instance_id=request.instance_id,
-                               started_at=request.started_at)
-            break
-        except WriteConflict:
-            if attempt == _CONFLICT_ATTEMPTS:
-                raise
-            log.info("history of %s changed while %s finished; retrying (%d)", plan.monitor, request.instance_id,
-                     attempt)
-            time.sleep(0.2 * attempt)
+    run = conflict_retry(sleep)(complete_run, plan, results, store, instance_id=request.instance_id,
+                                started_at=request.started_at)
     return RunOutcome(monitor=plan.monitor, run_id=run["run_id"], status=run["status"], breached=run["breached"],
                       run=store.location(f"{plan.prefix}/run.json"),
                       signals={name: sig["status"] for name, sig in run["signals"].items()})
 
 
 __all__ = [
-    "BatchOutcome", "BatchRef", "ChunkOutcome", "CompleteRequest", "PlannedRun", "RunOutcome", "RunRequest",
-    "SignalBatches", "SignalChunk",
-    "batch_size_for", "compute_step", "features_per_activity", "finish_step", "part_path", "plan_step", "read_plan",
+    "BatchOutcome", "BatchRef", "CONFLICT_ATTEMPTS", "CONFLICT_BUDGET_S", "ChunkOutcome", "CompleteRequest",
+    "PlannedRun", "RunOutcome", "RunRequest", "SignalBatches", "SignalChunk", "batch_size_for", "compute_step",
+    "conflict_retry", "features_per_activity", "finish_step", "part_path", "plan_step", "read_plan",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -39,3 +40,13 @@ def write_json(store: Store, path: str, document: Mapping[str, Any]) -> None:
 def read_json(store: Store, path: str) -> dict[str, Any] | None:
     data = store.read_bytes(path)
     return json.loads(data) if data is not None else None
+
+
+def locked(store: Store, path: str) -> AbstractContextManager[object]:
+    """Hold the store's lock on ``path`` for a read-modify-write, if the store has locks (``LocalStore``).
+
+    ``BlobStore`` has none: it makes the write conditional on the ETag read instead and raises
+    ``WriteConflict``, on which the caller reads and writes again.
+    """
+    lock = getattr(store, "lock", None)
+    return lock(path) if callable(lock) else nullcontext()

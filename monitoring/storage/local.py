@@ -6,7 +6,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from filelock import FileLock
+
 from monitoring.names import safe_path
+
+#: How long a writer waits for another process's lock on the same document before giving up.
+LOCK_TIMEOUT_S = 120.0
 
 
 def write_atomic(file: Path, data: bytes) -> None:
@@ -23,7 +28,12 @@ def write_atomic(file: Path, data: bytes) -> None:
 
 
 class LocalStore:
-    """A store in a local folder, for the embedded default and for tests."""
+    """A store in a local folder, for the embedded default and for tests.
+
+    Read-modify-writes (``history.parquet``, ``latest.json``) run under ``lock(path)``: an OS file lock
+    (``filelock``) on a hidden ``.<name>.lock`` beside the document, so several local runs finishing into
+    one results folder, in threads or processes, apply their changes one after another and lose nothing.
+    """
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -41,6 +51,20 @@ class LocalStore:
     def write_bytes(self, path: str, data: bytes, *, content_type: str = "application/octet-stream") -> None:
         write_atomic(self._file(path), data)
 
+    def lock(self, path: str) -> FileLock:
+        """An exclusive lock on ``path`` across threads and processes (a context manager)."""
+        file = self._file(path)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(file.with_name(f".{file.name}.lock"), timeout=LOCK_TIMEOUT_S)
+
+    def delete(self, path: str) -> bool:
+        """Delete a document; False if there was none."""
+        file = self._file(path)
+        if not file.is_file():
+            return False
+        file.unlink(missing_ok=True)
+        return True
+
     def list(self, prefix: str) -> list[str]:
         base = self.root
         if not base.exists():
@@ -56,10 +80,3 @@ class LocalStore:
     def location(self, path: str) -> str:
         return str(self._file(path).resolve())
 
-    def delete(self, path: str) -> bool:
-        file = self._file(path)
-        try:
-            file.unlink()
-        except FileNotFoundError:
-            return False
-        return True

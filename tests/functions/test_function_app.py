@@ -11,6 +11,7 @@ import typing
 from pathlib import Path
 
 from azure.functions import meta
+from azurefunctions.extensions.base import meta as sdk_meta
 
 import function_app
 from monitoring.settings import HOST_SETTINGS, SETTING_NAMES
@@ -23,11 +24,13 @@ def test_the_app_has_exactly_the_functions_of_the_blueprints() -> None:
     assert set(FUNCTIONS) == {
         "monitor_run", "signal_run", "plan_run", "compute_signal", "alert", "scheduler", "ingest_blob",
         "list_monitors", "validate_monitor", "apply_monitor", "start_monitor_run", "get_monitor_run",
+        "alert_followup", "alert_job",
     }
 
 
 def test_every_binding_passes_the_workers_load_checks() -> None:
     registry = meta.get_binding_registry()
+    sdk_registry = sdk_meta.get_binding_registry()
     for name, function in FUNCTIONS.items():
         code = function.get_user_function()
         parameters = inspect.signature(code).parameters
@@ -41,6 +44,11 @@ def test_every_binding_passes_the_workers_load_checks() -> None:
             if annotation is None:
                 continue
             assert isinstance(annotation, type), (name, binding.name, annotation)
+            if sdk_registry.check_supported_type(annotation):  # an SDK type: the extension's converter decodes it
+                sdk_converter = sdk_registry.get(binding.type)
+                assert sdk_converter is not None, binding.type
+                assert sdk_converter.check_input_type_annotation(annotation), (name, binding.name, annotation)
+                continue
             converter = registry.get(binding.type)
             assert converter is not None, binding.type
             assert converter.check_input_type_annotation(annotation), (name, binding.name, annotation)

@@ -34,6 +34,8 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
     "plan_run": [{"direction": "IN", "type": "activityTrigger", "name": "request"}],
     "compute_signal": [{"direction": "IN", "type": "activityTrigger", "name": "batch"}],
     "alert": [{"direction": "IN", "type": "activityTrigger", "name": "request"}],
+    "alert_followup": [{"direction": "IN", "type": "orchestrationTrigger", "name": "context"}],
+    "alert_job": [{"direction": "IN", "type": "activityTrigger", "name": "job"}],
     "scheduler": [{"direction": "IN", "type": "durableClient", "name": "client"},
                   {"direction": "IN", "type": "timerTrigger", "name": "timer", "schedule": "%SCHEDULER_SCHEDULE%",
                    "runOnStartup": False, "useMonitor": True}],

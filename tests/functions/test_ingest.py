@@ -7,10 +7,10 @@ import asyncio
 import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import azure.functions as func
 import polars as pl
 import pytest
 
@@ -229,8 +229,23 @@ def test_an_event_for_an_older_version_leaves_the_newer_upload_alone(storage: An
     assert _names("data") == []
 
 
+def _sdk_blob_client(storage: Any, name: str) -> Any:
+    """The trigger's argument as the worker builds it: the extension's converter over the model binding data
+    the host sends (a reference to the blob, never its bytes)."""
+    from azurefunctions.extensions.base import Datum as SdkDatum
+    from azurefunctions.extensions.bindings.blob import BlobClient, BlobClientConverter
+
+    content = json.dumps({"Connection": "DataStorage", "ContainerName": "incoming", "BlobName": name})
+    reference = SimpleNamespace(version="1.0", source="AzureStorageBlobs", content_type="application/json",
+                                content=content)
+    return BlobClientConverter.decode(SdkDatum(type="model_binding_data", value=reference), trigger_metadata=None,
+                                      pytype=BlobClient)
+
+
 @pytest.mark.azurite
-def test_the_blob_trigger_ingests_and_starts_the_on_arrival_runs(storage: Any) -> None:
+def test_the_blob_trigger_ingests_and_starts_the_on_arrival_runs(storage: Any, monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    monkeypatch.setenv("DataStorage", storage.connection_string)
     definition = ("name: sales-arrivals\ntrigger: {type: on_arrival, dataset: sales, window: P1D}\n"
                   "create_monitor:\n  monitoring_signals:\n    drift:\n      type: data_drift\n"
                   "      production_data:\n        input_data: {path: 'az://data/sales/'}\n"
@@ -239,10 +254,10 @@ def test_the_blob_trigger_ingests_and_starts_the_on_arrival_runs(storage: Any) -
     definition_store().put(load_text(definition, "test"), definition)
     content = parquet_bytes(_frame(date(2026, 2, 3)))
     etag = _upload("sales/batch.parquet", content)
-    stream = func.blob.InputStream(data=content, name="incoming/sales/batch.parquet", length=len(content),
-                                   blob_properties={"ETag": etag, "ContentLength": len(content)})
+    assert etag
     extension = FakeDurableExtension()
-    asyncio.run(user_function(ingest_function.bp, "ingest_blob")(stream, client=extension.client()))
+    asyncio.run(user_function(ingest_function.bp, "ingest_blob")(_sdk_blob_client(storage, "sales/batch.parquet"),
+                                                               client=extension.client()))
     assert _names("incoming") == []
     assert len(_names("data")) == 1
     assert [(name, iid) for name, iid, _ in extension.starts] == [("monitor_run", "sales-arrivals-20260204T0000Z")]

@@ -136,6 +136,12 @@ def test_the_timer_starts_each_due_run_once_and_records_invalid_definitions(frau
     extension = FakeDurableExtension()
     _tick(extension)
     expected = instance_id(MONITOR, fraud_monitor.fire_time)
+    notices = [s for s in extension.starts if s[0] == "alert_followup"]
+    assert len(notices) == 1  # the owners of the broken monitor hear of it, once per definition version
+    assert notices[0][1].startswith("broken-")
+    assert notices[0][1].endswith("-cannot-run")
+    assert "lookback_windw_size" in notices[0][2]["reason"]
+    extension.starts = [s for s in extension.starts if s[0] == "monitor_run"]
     assert [s[1] for s in extension.starts] == [expected]
     assert extension.starts[0][2] == DueRun(MONITOR, fraud_monitor.fire_time,
                                             definition_store().load(MONITOR).version,

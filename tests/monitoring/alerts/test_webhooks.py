@@ -9,7 +9,7 @@ import pytest
 
 from monitoring.alerts import AlertDeliveryError, deliver_alerts
 from monitoring.alerts.record import channel_key
-from monitoring.alerts.webhooks import webhook_url
+from monitoring.alerts.webhooks import teams_escape, webhook_url
 from monitoring.errors import ConfigurationError
 from monitoring.storage.local import LocalStore
 from tests.monitoring.alerts.conftest import MakeRun, Sleeps
@@ -50,9 +50,9 @@ def test_teams_gets_an_adaptive_card(hooks_env: FakeWebhook, results: LocalStore
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = attachment["content"]
     assert (card["type"], card["version"]) == ("AdaptiveCard", "1.4")
-    assert card["body"][0]["text"] == record["subject"]
+    assert card["body"][0]["text"] == teams_escape(record["subject"])  # shown as typed (test_webhook_escaping)
     facts = next(b for b in card["body"] if b["type"] == "FactSet")["facts"]
-    assert facts[0] == {"title": "data-drift / amount / normalized_wasserstein_distance",
+    assert facts[0] == {"title": teams_escape("data-drift / amount / normalized_wasserstein_distance"),
                         "value": "0.3 (above threshold 0.1)"}
     assert "actions" not in card  # the run's links are local file paths, which Teams cannot open
     channel = record["channels"]["webhook:TEAMS_WEBHOOK_URL:teams"]
@@ -156,3 +156,16 @@ def test_webhook_settings_are_validated(monkeypatch: pytest.MonkeyPatch, name: s
     with pytest.raises(ConfigurationError, match=message) as raised:
         webhook_url(name)
     assert "secret-token" not in str(raised.value)
+
+
+def test_a_redirect_is_never_followed(hooks_env: FakeWebhook, results: LocalStore, make_run: MakeRun,
+                                      sleeps: Sleeps, tls: Any, trust_tls: None) -> None:
+    from tests.monitoring.alerts.fakes import FakeWebhook as Sink
+
+    with Sink(tls) as elsewhere:
+        for status in (301, 302, 307, 308):
+            hooks_env.script.append(Scripted(status, {"Location": elsewhere.url("stolen")}))
+        run = make_run(RUN_ID, breaches=[AMOUNT])
+        with pytest.raises(AlertDeliveryError, match="HTTP 30"):
+            _deliver(run, results, sleeps, ("OPS_WEBHOOK_URL", "json"))
+        assert elsewhere.requests == []  # the alert JSON never went to the redirect target
