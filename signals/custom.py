@@ -34,7 +34,7 @@ from signals.results import FeatureResult, SignalResult, judge
 log = logging.getLogger(__name__)
 
 #: Modules imported to collect registrations. Adding a module here is a code change, on purpose.
-CUSTOM_SIGNAL_MODULES: tuple[str, ...] = ("examples.custom_signals",)
+CUSTOM_SIGNAL_MODULES: tuple[str, ...] = ("monitoring.demo.custom_signals",)
 
 CustomFunction = Callable[[pl.LazyFrame, pl.LazyFrame, Mapping[str, Any]], Any]
 

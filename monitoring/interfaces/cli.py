@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from monitoring import __version__
 from monitoring.definition import json_schema, load_file
+from monitoring.demo.fraud_data import DRIFTED_FEATURES, generate
 from monitoring.errors import DefinitionError, MonitoringError
 from monitoring.interfaces import cli_remote
 from monitoring.names import parse_utc
@@ -136,13 +138,10 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
-    from examples.generate_fraud_data import DRIFTED_FEATURES, generate
-
     out = Path(args.out)
-    example = Path(__file__).resolve().parents[2] / "examples" / "fraud-monitor.yaml"
     out.mkdir(parents=True, exist_ok=True)
     monitor = out / "fraud-monitor.yaml"
-    shutil.copyfile(example, monitor)
+    monitor.write_bytes(resources.files("monitoring.demo").joinpath("fraud-monitor.yaml").read_bytes())
     fire_time = latest_fire_time(load_file(monitor).schedule.trigger, datetime.now(UTC))
     assert fire_time is not None
     data = generate(out / "data", end=fire_time)
@@ -170,11 +169,17 @@ def _datetime(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"`{text}` is not an ISO-8601 time such as 2026-01-31T03:15Z") from None
 
 
+def _prog() -> str:
+    """``funcmon`` when run as the installed command, else ``python -m monitoring``."""
+    return "funcmon" if Path(sys.argv[0]).name == "funcmon" else "python -m monitoring"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m monitoring", description="Serverless ML model monitoring.",
+        prog=_prog(), description="Serverless ML model monitoring.",
         epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="check monitor definitions and print every problem with its line")
     p.add_argument("files", nargs="+", type=Path)
