@@ -32,6 +32,7 @@ from monitoring.data.memory import registered
 from monitoring.definition import InputData, LoadedMonitor, MonitoringInput, load_text, parse_yaml
 from monitoring.errors import ConfigurationError
 from monitoring.results.documents import build_run, signal_document
+from monitoring.results.overview import write_overview
 from monitoring.results.report import render_report, write_report
 from monitoring.run.compute import compute_signal
 from monitoring.run.finish import finalize_run
@@ -91,7 +92,7 @@ class MonitorResult:
         store = LocalStore(directory)
         run = finalize_run(self.plan, self.results, store)
         write_report(store, self.plan.prefix, run)
-        # OVERVIEW
+        write_overview(store, self.plan.monitor)
         return Path(directory) / self.plan.prefix
 
     def _repr_html_(self) -> str:

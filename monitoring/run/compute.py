@@ -18,6 +18,7 @@ from monitoring.storage.base import Store
 from monitoring.text import one_line
 from signals.importance import Importance
 from signals.kinds import infer_kinds
+from signals.profile import attach_profiles
 from signals.registry import FeatureKind, signal_info
 from signals.results import FeatureResult, MetricResult, SignalResult, judge
 
@@ -25,6 +26,8 @@ from signals.results import FeatureResult, MetricResult, SignalResult, judge
 # Compute
 
 log = logging.getLogger(__name__)
+#: Signals whose features get side-by-side summary statistics for the report (signals.profile).
+_PROFILED = ("data_drift", "prediction_drift", "data_quality")
 
 
 def _segment(frame: pl.DataFrame, segment: Mapping[str, Any] | None, *, side: str,
@@ -144,6 +147,8 @@ def _compute(plan: SignalPlan, features: list[str], on_feature: Callable[[str], 
         production, reference, signal_type=plan.type, features=usable,
         kinds={f: kinds[f] for f in usable}, thresholds=plan.thresholds, on_feature=on_feature, **options,
     )
+    if plan.type in _PROFILED:
+        result = attach_profiles(result, production, reference)
     notes = list(plan.notes)
     extra: dict[str, FeatureResult] = {}
     for f in features:

@@ -17,6 +17,7 @@ from typing import Any
 from monitoring.alerts import deliver_alerts
 from monitoring.results.documents import build_run, signal_document
 from monitoring.results.history import write_history
+from monitoring.results.overview import write_overview
 from monitoring.results.report import write_report
 from monitoring.run.plan import RunPlan
 from monitoring.storage.base import Store, read_json, write_json
@@ -37,6 +38,10 @@ def complete_run(plan: RunPlan, results: Mapping[str, SignalResult], store: Stor
     """
     run = finalize_run(plan, results, store, started_at=started_at)
     report = write_report(store, plan.prefix, run)
+    try:
+        write_overview(store, plan.monitor)
+    except Exception:
+        log.exception("could not write the overview of monitor %s", plan.monitor)
     update_latest(store, run, instance_id=instance_id)
     alert = deliver_alerts(run, plan.alert_notification, store, instance_id=instance_id, report_location=report,
                            raise_on_failure=raise_on_alert_failure)
