@@ -87,8 +87,7 @@ def test_breached_metrics_have_a_trend_with_every_run(report: Path) -> None:
     trend = amount[amount.index('class="trend"'):]
     trend = trend[:trend.index("</figure>")]
     assert "threshold 0.1" in trend
-    line = re.search(r'<g id="line2d_\d+"[^>]*>|<path d="M[^"]*"[^>]*clip-path[^>]*style="fill: none; stroke: #0969da', trend)
-    assert line, "the value line is drawn"
+    assert re.search(r'style="fill: none; stroke: #0969da', trend), "the value line is drawn"
     assert len(re.findall(r"<use ", trend[trend.index("#0969da"):])) >= RUNS, "a marker per run"
 
 
