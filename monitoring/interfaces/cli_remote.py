@@ -82,7 +82,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``apply`` and ``list`` to the ``python -m monitoring`` parser."""
     p = subparsers.add_parser("apply", help="validate a monitor definition and upload it to the app's account")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, metavar="FILE", help="the monitor YAML to upload to the definitions container")
     p.set_defaults(func=cmd_apply)
     p = subparsers.add_parser("list", help="list the app's monitors with their last run")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
