@@ -106,12 +106,22 @@ class AlertView:
 
 
 @dataclass(frozen=True)
+class EmailChart:
+    """A PNG embedded in the HTML body as ``cid:<cid>`` (an inline attachment of the message)."""
+
+    cid: str
+    caption: str
+    png: bytes
+
+
+@dataclass(frozen=True)
 class AlertContent:
-    """The digest email: subject, plain text and HTML."""
+    """The digest email: subject, plain text and HTML, and the inline chart the HTML shows."""
 
     subject: str
     text: str
     html: str
+    chart: EmailChart | None = None
 
 
 
@@ -273,7 +283,7 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_email(view: AlertView) -> AlertContent:
+def render_email(view: AlertView, *, chart: EmailChart | None = None) -> AlertContent:
     """The digest email of a view: the HTML and text templates over the same data."""
     env = _environment()
     breach_table = text_table(
@@ -288,11 +298,11 @@ def render_email(view: AlertView) -> AlertContent:
           f"{s.production_rows} / {s.reference_rows}") for s in view.signals],
     )
     text = env.get_template("email.txt.j2").render(view=view, breach_table=breach_table, signal_table=signal_table)
-    html = env.get_template("email.html.j2").render(view=view)
-    return AlertContent(subject=view.subject, text=text, html=html)
+    html = env.get_template("email.html.j2").render(view=view, chart=chart)
+    return AlertContent(subject=view.subject, text=text, html=html, chart=chart)
 
 
 __all__ = [
     "EMAIL_MAX_ROWS", "AlertContent", "AlertView", "Links", "Row", "SignalLine", "build_view", "fill_pattern",
-    "fmt_number", "fmt_window", "render_email", "run_links", "subject_line", "text_table",
+    "EmailChart", "fmt_number", "fmt_window", "render_email", "run_links", "subject_line", "text_table",
 ]

@@ -55,6 +55,11 @@ def build_message(content: AlertContent, *, sender: str, recipients: list[str], 
     message["X-Monitoring-Run"] = _header(run_ref)
     message.set_content(content.text, subtype="plain", charset="utf-8")
     message.add_alternative(content.html, subtype="html", charset="utf-8")
+    if content.chart is not None:  # multipart/related around the HTML, the image referenced as cid:
+        html = message.get_body(("html",))
+        assert html is not None
+        html.add_related(content.chart.png, maintype="image", subtype="png", cid=f"<{content.chart.cid}>",
+                         filename=f"{content.chart.cid}.png", disposition="inline")
     return message
 
 

@@ -4,6 +4,7 @@ browser (headless Chromium)."""
 from __future__ import annotations
 
 import email
+import io
 import json
 import os
 import re
@@ -191,3 +192,20 @@ def test_performance_and_quality_are_charts(report: Path) -> None:
     assert 'aria-label="confusion matrix"' in performance
     quality = html[html.index('id="data-quality"'):html.index('id="data-drift-west"')]
     assert 'aria-label="null_value_rate"' in quality
+
+
+def test_email_embeds_the_worst_feature_chart_inline(report: Path) -> None:
+    from PIL import Image
+
+    run = json.loads((report.parent / "run.json").read_text())
+    eml = report.parents[2] / "_outbox" / f"{run['monitor']}-{run['run_id']}.eml"
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    html = message.get_body(("html",)).get_content()
+    match = re.search(r'<img src="cid:([^"]+)"', html)
+    assert match
+    image = next(p for p in message.walk() if p.get_content_type() == "image/png")
+    assert image["Content-ID"] == f"<{match.group(1)}>"
+    picture = Image.open(io.BytesIO(image.get_content()))
+    assert picture.width > 300
+    colors = {rgb for _, rgb in picture.convert("RGB").getcolors(maxcolors=1 << 20)}
+    assert (0x09, 0x69, 0xDA) in colors  # production bars
