@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from monitoring.text import fmt_number
 
 REFERENCE, PRODUCTION, THRESHOLD, BREACH = "#8c959f", "#0969da", "#cf222e", "#cf222e"
-_STYLE = {
+_STYLE: Any = {  # matplotlib rcParams (typed as Any: its stubs list every key as a Literal)
     "svg.fonttype": "none", "svg.hashsalt": "funcmon", "font.size": 8.5,
     "font.family": "DejaVu Sans",
     "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#57606a",
@@ -87,6 +87,7 @@ def numerical_distribution(feature: str, profile: dict[str, Any] | None, histogr
         fig = _figure(5.4, 2.1)
         ax = fig.add_subplot()
         if skewed or (quantiles and not histogram):
+            assert quantiles is not None
             edges = quantiles["inner_edges"]
             ref, prod = _shares(quantiles["reference"]), _shares(quantiles["production"])
             labels = [f"< {fmt_number(edges[0])}"] + [f"{fmt_number(e)}" for e in edges[:-1]] + \
@@ -151,8 +152,9 @@ def trend(title: str, times: Sequence[datetime], values: Sequence[float | None],
         ax = fig.add_subplot()
         points = [(t, v) for t, v in zip(times, values, strict=True) if v is not None]
         if points:
-            ax.plot([t for t, _ in points], [v for _, v in points], marker="o", markersize=3.5, color=PRODUCTION,
-                    linewidth=1.2, label="value")
+            xs: Any = [t for t, _ in points]  # datetimes: matplotlib's date converter handles them
+            ax.plot(xs, [v for _, v in points], marker="o", markersize=3.5, color=PRODUCTION, linewidth=1.2,
+                    label="value")
         if threshold is not None:
             ax.axhline(threshold, color=THRESHOLD, linestyle="--", linewidth=1,
                        label=f"threshold {fmt_number(threshold)}")
@@ -173,7 +175,7 @@ def value_bars(title: str, rows: Sequence[tuple[str, float | None, float | None,
     with rc_context(_STYLE):
         fig = _figure(5.4, 0.55 + 0.22 * max(len(rows), 2))
         ax = fig.add_subplot()
-        ax.barh(range(len(rows)), [r[1] for r in rows], 0.6,
+        ax.barh(range(len(rows)), [r[1] or 0.0 for r in rows], 0.6,
                 color=[BREACH if r[3] else PRODUCTION for r in rows])
         for i, (_, _, threshold, _) in enumerate(rows):
             if threshold is not None:

@@ -4,7 +4,7 @@ of every metric that breached in the last runs, threshold drawn. Rewritten after
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -47,7 +47,7 @@ def _signal_trends(history: pl.DataFrame | None) -> dict[str, list[Any]]:
     return out
 
 
-def render_overview(monitor: str, runs: list[Mapping[str, Any]], history: pl.DataFrame | None) -> str:
+def render_overview(monitor: str, runs: Sequence[Mapping[str, Any]], history: pl.DataFrame | None) -> str:
     return environment().get_template("overview.html.j2").render(monitor=monitor, runs=runs,
                                                                  trends=_signal_trends(history))
 

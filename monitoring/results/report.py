@@ -139,8 +139,8 @@ def render_report(run: Mapping[str, Any], signal_documents: Mapping[str, Mapping
         features = [_feature(name, f, fr, doc.get("features", {}).get(f, {}), history, draw=draw)
                     for f, fr in sig.get("features", {}).items()]
         features.sort(key=lambda f: (not f["breached"], f["name"]))
-        defaults = {"production_window": None, "reference_window": None, "segment": None, "notes": [], "error": None,
-                    "row_counts": {}}
+        defaults: dict[str, Any] = {"production_window": None, "reference_window": None, "segment": None,
+                                    "notes": [], "error": None, "row_counts": {}}
         group = signal_group(sig)
         notes = [n for n in sig.get("notes", []) if not n.startswith("segment: ")]  # the segment has its own line
         signals.append({**defaults, "name": name, **sig, "notes": notes, "group": group, "label": LABELS[group],
