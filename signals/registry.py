@@ -79,6 +79,7 @@ class SignalInfo:
     column is an error (else it is used unsegmented, as ground truth is). ``needs_importance``: the
     runner passes ``reference_importance`` and ``production_importance`` (through the cache), computed
     for the options ``reference_target`` and ``production_target`` with the option ``task``.
+    ``profiled``: each feature's summary statistics on both sides go into its ``details`` for the report.
     """
 
     type: str
@@ -91,6 +92,7 @@ class SignalInfo:
     production_data: Literal["model_inputs", "model_outputs"] = "model_inputs"
     segment_on_reference: bool = True
     needs_importance: bool = False
+    profiled: bool = False
     merge: MergeFunction = merge_feature_batches
     reason_unsupported: str | None = None
 
@@ -105,9 +107,10 @@ _DRIFT_DEFAULTS = {"numerical": {"normalized_wasserstein_distance": 0.1},
 _QUALITY_DEFAULTS = {g: {m.name: 0.0 for m in QUALITY_METRICS} for g in ("numerical", "categorical")}
 
 SIGNALS: tuple[SignalInfo, ...] = (
-    SignalInfo("data_drift", compute_drift, DRIFT_METRICS, _DRIFT_DEFAULTS),
-    SignalInfo("prediction_drift", compute_drift, DRIFT_METRICS, _DRIFT_DEFAULTS, production_data="model_outputs"),
-    SignalInfo("data_quality", compute_quality, QUALITY_METRICS, _QUALITY_DEFAULTS),
+    SignalInfo("data_drift", compute_drift, DRIFT_METRICS, _DRIFT_DEFAULTS, profiled=True),
+    SignalInfo("prediction_drift", compute_drift, DRIFT_METRICS, _DRIFT_DEFAULTS, production_data="model_outputs",
+               profiled=True),
+    SignalInfo("data_quality", compute_quality, QUALITY_METRICS, _QUALITY_DEFAULTS, profiled=True),
     SignalInfo("feature_attribution_drift", compute_attribution, ATTRIBUTION_METRICS,
                {"model": {"normalized_discounted_cumulative_gain": 0.9}}, per_feature=False,
                columns=attribution_columns, needs_importance=True),

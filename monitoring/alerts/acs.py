@@ -16,6 +16,7 @@ The SDK is imported lazily, so the local outbox path never loads it.
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlparse
 
+from monitoring.alerts.content import EmailChart
 from monitoring.alerts.record import operation_id
 from monitoring.errors import ConfigurationError, SendError
 from monitoring.settings import get_settings
@@ -165,14 +167,21 @@ class AcsEmailSender:
                 client = EmailClient(self.config.endpoint, credential, **options)
             yield stack.enter_context(client)
 
-    def message(self, *, subject: str, text: str, html: str, recipients: list[str]) -> dict[str, Any]:
-        """The EmailMessage JSON of the REST API; engagement tracking is off (no pixels in alert mail)."""
-        return {
+    def message(self, *, subject: str, text: str, html: str, recipients: list[str],
+                chart: EmailChart | None = None) -> dict[str, Any]:
+        """The EmailMessage JSON of the REST API; engagement tracking is off (no pixels in alert mail). A chart
+        goes as an inline attachment whose ``contentId`` the HTML references as ``cid:``."""
+        message: dict[str, Any] = {
             "senderAddress": self.config.sender,
             "recipients": {"to": [{"address": address} for address in recipients]},
             "content": {"subject": subject, "plainText": text, "html": html},
             "userEngagementTrackingDisabled": True,
         }
+        if chart is not None:
+            message["attachments"] = [{"name": f"{chart.cid}.png", "contentType": "image/png",
+                                       "contentInBase64": base64.b64encode(chart.png).decode(),
+                                       "contentId": chart.cid}]
+        return message
 
     def deliver(self, message: dict[str, Any], *, instance_id: str, generation: int = 0,
                 check_first: bool = False) -> AcsResult:

@@ -19,6 +19,7 @@ import jinja2
 
 from monitoring.alerts.decide import Decision
 from monitoring.names import parse_utc
+from monitoring.results.verdict import LABELS, signal_group, verdict
 from monitoring.settings import check_report_url_pattern, get_settings
 from monitoring.storage.base import Store
 from monitoring.text import fmt_number
@@ -102,12 +103,22 @@ class AlertView:
 
 
 @dataclass(frozen=True)
+class EmailChart:
+    """A PNG embedded in the HTML body as ``cid:<cid>`` (an inline attachment of the message)."""
+
+    cid: str
+    caption: str
+    png: bytes
+
+
+@dataclass(frozen=True)
 class AlertContent:
-    """The digest email: subject, plain text and HTML."""
+    """The digest email: subject, plain text and HTML, and the inline chart the HTML shows."""
 
     subject: str
     text: str
     html: str
+    chart: EmailChart | None = None
 
 
 
@@ -140,10 +151,16 @@ def _rows(decision: Decision) -> tuple[Row, ...]:
     )
 
 
+def _verdict_label(sig: Mapping[str, Any]) -> str:
+    """The signal's verdict as the report writes it (``breached, not alerting``...); other statuses as is."""
+    group = signal_group(sig)
+    return str(sig.get("status", "")) if group == "skipped" else LABELS[group]
+
+
 def _signal_line(name: str, sig: Mapping[str, Any]) -> SignalLine:
     counts = sig.get("row_counts") or {}
     return SignalLine(
-        name=name, type=sig.get("type", ""), status=sig.get("status", ""), breached=bool(sig.get("breached")),
+        name=name, type=sig.get("type", ""), status=_verdict_label(sig), breached=signal_group(sig) == "breached",
         production_window=fmt_window(sig.get("production_window")),
         reference_window=fmt_window(sig.get("reference_window")),
         production_rows=f"{counts['production']:,}" if counts.get("production") is not None else "-",
@@ -202,7 +219,7 @@ def build_view(run: Mapping[str, Any], decision: Decision, *, links: Links, inst
     """The view of one run's alert; ``max_rows`` caps the table, the rest become "and N more"."""
     fire_time = f"{_time(run['fire_time'])} UTC"
     rows = _rows(decision)
-    n_signals = len(decision.breached_signals)
+    n_signals = verdict(run).count("breached")  # the report's header counts the same way
     failures = tuple(_signal_line(f.signal, run["signals"][f.signal]) for f in decision.failures)
     enabled = [s for s in run["signals"].values() if s.get("alert_enabled", True)]
     if decision.resolved:
@@ -249,7 +266,7 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_email(view: AlertView) -> AlertContent:
+def render_email(view: AlertView, *, chart: EmailChart | None = None) -> AlertContent:
     """The digest email of a view: the HTML and text templates over the same data."""
     env = _environment()
     breach_table = text_table(
@@ -260,15 +277,15 @@ def render_email(view: AlertView) -> AlertContent:
     )
     signal_table = text_table(
         ("signal", "status", "production window", "reference window", "rows (prod / ref)"),
-        [(s.name, s.status + (", breached" if s.breached else ""), s.production_window, s.reference_window,
+        [(s.name, s.status, s.production_window, s.reference_window,
           f"{s.production_rows} / {s.reference_rows}") for s in view.signals],
     )
     text = env.get_template("email.txt.j2").render(view=view, breach_table=breach_table, signal_table=signal_table)
-    html = env.get_template("email.html.j2").render(view=view)
-    return AlertContent(subject=view.subject, text=text, html=html)
+    html = env.get_template("email.html.j2").render(view=view, chart=chart)
+    return AlertContent(subject=view.subject, text=text, html=html, chart=chart)
 
 
 __all__ = [
     "EMAIL_MAX_ROWS", "AlertContent", "AlertView", "Links", "Row", "SignalLine", "build_view", "fill_pattern",
-    "fmt_number", "fmt_window", "render_email", "run_links", "subject_line", "text_table",
+    "EmailChart", "fmt_number", "fmt_window", "render_email", "run_links", "subject_line", "text_table",
 ]

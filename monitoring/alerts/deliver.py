@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from monitoring.alerts.acs import AcsEmailSender, acs_config
+from monitoring.alerts.chart import worst_feature_chart
 from monitoring.alerts.content import AlertContent, AlertView, Links, build_view, render_email, run_links
 from monitoring.alerts.decide import Decision, decide, previous_run
 from monitoring.alerts.outbox import LOCAL_SENDER, build_message, write_eml
@@ -120,7 +121,7 @@ class _Delivery:
         if config is not None:
             sender = AcsEmailSender(config, sleep=self.sleep, max_wait=self.max_wait)
             message = sender.message(subject=self.content.subject, text=self.content.text, html=self.content.html,
-                                     recipients=channel.recipients)
+                                     recipients=channel.recipients, chart=self.content.chart)
             result = sender.deliver(message, instance_id=self.record.instance_id, generation=channel.generation,
                                     check_first=check_first)
             channel.mark(result.status, transport="acs", sent_at=now_iso(), operation_id=result.operation_id,
@@ -250,7 +251,7 @@ def deliver_alerts(run: Mapping[str, Any], alert_notification: Mapping[str, Any]
 
     view = build_view(run, decision, links=_links(run, store, record, report_location),
                       instance_id=record.instance_id)
-    content = render_email(view)
+    content = render_email(view, chart=worst_feature_chart(run, decision, store) if decision.breaches else None)
     record.subject = content.subject
     delivery = _Delivery(store=store, record=record, view=view, content=content, sleep=sleep, max_wait=max_wait)
     addressed = _address(record.channels[EMAIL], notification)

@@ -1,8 +1,8 @@
 """The local default: the digest email as a standard MIME ``.eml`` file instead of a send.
 
 Without an ACS endpoint the email goes to an outbox folder that any mail client opens:
-``MONITORING_OUTBOX`` when set, else ``outbox`` next to a local results folder (the demo writes
-``demo-output/results`` and ``demo-output/outbox``). A results store that is not a local folder keeps
+``MONITORING_OUTBOX`` when set, else ``_outbox`` inside a local results folder (the demo writes
+``demo-output/results/_outbox``). A results store that is not a local folder keeps
 the file with the run, at ``<monitor>/<run_id>/alert.eml``. The file name is fixed per run, so a retry
 overwrites the same file and the Message-ID is the run's operation id: never two emails for one run.
 """
@@ -22,6 +22,8 @@ from monitoring.settings import get_settings
 from monitoring.storage.base import Store
 from monitoring.storage.local import LocalStore, write_atomic
 
+#: The outbox folder inside a local results folder.
+OUTBOX_FOLDER = "_outbox"
 #: Sender of outbox files when ACS_SENDER_ADDRESS is not set; ``.invalid`` never resolves.
 LOCAL_SENDER = "monitoring@localhost.invalid"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -53,16 +55,24 @@ def build_message(content: AlertContent, *, sender: str, recipients: list[str], 
     message["X-Monitoring-Run"] = _header(run_ref)
     message.set_content(content.text, subtype="plain", charset="utf-8")
     message.add_alternative(content.html, subtype="html", charset="utf-8")
+    if content.chart is not None:  # multipart/related around the HTML, the image referenced as cid:
+        html = message.get_body(("html",))
+        assert html is not None
+        html.add_related(content.chart.png, maintype="image", subtype="png", cid=f"<{content.chart.cid}>",
+                         filename=f"{content.chart.cid}.png", disposition="inline")
     return message
 
 
 def outbox_directory(store: Store) -> Path | None:
-    """MONITORING_OUTBOX, else ``<results folder>/../outbox`` for a local store, else None (use the store)."""
+    """MONITORING_OUTBOX, else ``<results folder>/_outbox`` for a local store, else None (use the store).
+
+    Inside the results folder, so a run leaves nothing in the working folder; ``_`` cannot start a monitor
+    name, so it never collides with a monitor's folder."""
     configured = get_settings().monitoring_outbox
     if configured is not None:
         return configured
     if isinstance(store, LocalStore):
-        return store.root.resolve().parent / "outbox"
+        return store.root.resolve() / OUTBOX_FOLDER
     return None
 
 

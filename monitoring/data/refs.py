@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from monitoring.data.formats import scan_files
 from monitoring.data.mdc import read_mdc_window
+from monitoring.data.memory import is_memory, memory_frame
 from monitoring.data.read import list_files, read_window
 from monitoring.schedule.windows import Window
 
@@ -22,6 +23,8 @@ class DataRef(BaseModel):
     timestamp_column: str | None = None
 
     def read(self, columns: list[str] | None = None) -> pl.DataFrame:
+        if is_memory(self.uri):  # the Python API's frames: read whole, there is no window to select
+            return memory_frame(self.uri, columns)
         window = Window.from_dict(self.window)
         if self.source == "mdc":
             frame = read_mdc_window(self.uri, window).frame
@@ -29,6 +32,6 @@ class DataRef(BaseModel):
         return read_window(self.uri, window, timestamp_column=self.timestamp_column, columns=columns).frame
 
     def columns(self) -> list[str]:
-        if self.source == "mdc":
+        if self.source == "mdc" or is_memory(self.uri):
             return self.read().columns
         return scan_files(list_files(self.uri)).collect_schema().names()

@@ -1,83 +1,50 @@
-"""``python -m monitoring``: validate, run, demo and schema, on local files with no cloud account.
+"""``funcmon`` (or ``python -m monitoring``): validate, run, demo, report and schema, on local files with no
+cloud account; apply, list and show against a deployed app.
 
 Exit codes (stable, for CI pipelines and cron jobs):
-
-====  ==========================================================================
-0     the run completed and no alert-enabled signal breached (``validate``: valid)
-1     unexpected failure (a bug: the traceback is printed)
-2     invalid definition, data or configuration; or a signal failed
-3     the run completed and at least one alert-enabled signal breached
-====  ==========================================================================
+  0  the run completed and no alert-enabled signal breached (validate: every file is valid)
+  1  unexpected failure (a bug: the traceback is printed)
+  2  invalid definition, data or configuration; or a signal failed
+  3  the run completed and at least one alert-enabled signal breached
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from monitoring import __version__
 from monitoring.alerts.decide import alerting_statuses, failures
 from monitoring.definition import AlertNotification, json_schema, load_file
+from monitoring.demo.fraud_data import DRIFTED_FEATURES, generate
 from monitoring.errors import DefinitionError, MonitoringError
 from monitoring.interfaces import cli_remote
+from monitoring.interfaces.summary import summary
 from monitoring.names import iso_utc, parse_utc
+from monitoring.results.overview import write_overview
+from monitoring.results.report import write_report
 from monitoring.run.custom import DEMO_SIGNAL_MODULES
 from monitoring.run.local import run_local
 from monitoring.run.plan import RunPlan
 from monitoring.schedule.recurrence import latest_fire_time
 from monitoring.settings import get_settings
+from monitoring.storage.base import read_json
 from monitoring.storage.local import LocalStore
-from monitoring.text import fmt_number
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID, EXIT_BREACH = 0, 1, 2, 3
 
-_STATUS_STYLE = {"completed": "green", "failed": "bold red", "skipped": "yellow", "unsupported": "dim",
-                 "insufficient_data": "yellow", "partial": "yellow"}
 
 
-
-
-def _metric_status(metric: dict[str, Any]) -> str:
-    if metric["breached"]:
-        return "[bold red]BREACH[/]"
-    if metric["breached"] is False:
-        return "[green]ok[/]"
-    return f"[dim]{metric['reason'] or 'no threshold'}[/]"
-
-
-def summary_table(run: dict[str, Any], *, only_thresholded: bool = False) -> Table:
-    """One row per (signal, feature, metric), breaches first within each signal."""
-    table = Table(title=f"{run['monitor']} @ {run['fire_time']} - {run['status']}"
-                        + (" - BREACHED" if run["breached"] else ""), title_justify="left")
-    for col in ("signal", "feature", "metric", "value", "threshold", "status"):
-        table.add_column(col, justify="right" if col in ("value", "threshold") else "left")
-    for name, sig in run["signals"].items():
-        if sig["status"] != "completed":
-            style = _STATUS_STYLE.get(sig["status"], "")
-            table.add_row(name, "", "", "", "", f"[{style}]{sig['status']}[/]: {escape(sig['error'] or '')}")
-            continue
-        rows = []
-        for feature, fr in sig["features"].items():
-            for metric, mr in fr["metrics"].items():
-                if only_thresholded and mr["threshold"] is None and not mr["reason"]:
-                    continue
-                rows.append((not mr["breached"], name, feature, metric, fmt_number(mr["value"]),
-                             fmt_number(mr["threshold"]), _metric_status(mr)))
-        for row in sorted(rows, key=lambda r: r[0]):
-            table.add_row(*row[1:])
-        for note in sig.get("notes", []):
-            table.add_row(name, "", "", "", "", f"[dim]{escape(note)}[/]")
-    return table
 
 
 def _exit_code(run: dict[str, Any], notification: AlertNotification) -> int:
@@ -115,20 +82,22 @@ def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: da
     if fire_time is None:
         fire_time = latest_fire_time(loaded.schedule.trigger, at) or at
     store = LocalStore(out)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=not console.is_terminal) as progress:
-        tasks: dict[str, Any] = {}
+    if console.is_terminal:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            tasks: dict[str, Any] = {}
 
-        def on_plan(plan: RunPlan) -> None:
-            for sp in plan.signals:
-                tasks[sp.name] = progress.add_task(f"{sp.name}", total=max(1, len(sp.features)))
+            def on_plan(plan: RunPlan) -> None:
+                for sp in plan.signals:
+                    tasks[sp.name] = progress.add_task(f"{sp.name}", total=max(1, len(sp.features)))
 
-        def on_feature(signal: str, feature: str) -> None:
-            progress.advance(tasks[signal])
-
-        plan, run = run_local(loaded, fire_time, store, on_plan=on_plan, on_feature=on_feature,
-                              custom_signal_modules=custom_signal_modules)
-    console.print(summary_table(run, only_thresholded=not verbose))
+            plan, run = run_local(loaded, fire_time, store, on_plan=on_plan,
+                                  on_feature=lambda signal, _: progress.advance(tasks[signal]),
+                                  custom_signal_modules=custom_signal_modules)
+    else:
+        plan, run = run_local(loaded, fire_time, store, custom_signal_modules=custom_signal_modules,
+                              **_plain_progress(console))
+    console.print(summary(run, verbose=verbose))
     console.print(f"results: {store.location(plan.prefix + '/run.json')}", highlight=False)
     console.print(f"report:  {store.location(plan.prefix + '/report.html')}", highlight=False)
     for channel, record in run["alert"].get("channels", {}).items():
@@ -137,6 +106,27 @@ def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: da
         reason = f" ({escape(record['error'])})" if record.get("error") else ""
         console.print(f"alert:   {channel} [{style}]{record.get('status')}[/] {where}{reason}", highlight=False)
     return _exit_code(run, loaded.schedule.create_monitor.alerts)
+
+
+def _plain_progress(console: Console) -> dict[str, Any]:
+    """Callbacks that print one line per planned signal and one when each finishes its features (for logs
+    and pipes, where a progress bar would be invisible)."""
+    totals: dict[str, int] = {}
+    done: dict[str, int] = {}
+
+    def on_plan(plan: RunPlan) -> None:
+        console.print(f"computing {len(plan.signals)} signal(s) of {plan.monitor} at {plan.fire_time:%Y-%m-%d %H:%M}"
+                      " UTC", highlight=False)
+        for sp in plan.signals:
+            totals[sp.name] = len(sp.features)
+            done[sp.name] = 0
+
+    def on_feature(signal: str, feature: str) -> None:
+        done[signal] += 1
+        if done[signal] == totals.get(signal):
+            console.print(f"  {signal}: {done[signal]} feature(s) done", highlight=False)
+
+    return {"on_plan": on_plan, "on_feature": on_feature}
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
@@ -149,13 +139,10 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
-    from examples.generate_fraud_data import DRIFTED_FEATURES, generate
-
     out = Path(args.out)
-    example = Path(__file__).resolve().parents[2] / "examples" / "fraud-monitor.yaml"
     out.mkdir(parents=True, exist_ok=True)
     monitor = out / "fraud-monitor.yaml"
-    shutil.copyfile(example, monitor)
+    monitor.write_bytes(resources.files("monitoring.demo").joinpath("fraud-monitor.yaml").read_bytes())
     fire_time = latest_fire_time(load_file(monitor).schedule.trigger, datetime.now(UTC))
     assert fire_time is not None
     data = generate(out / "data", end=fire_time)
@@ -165,9 +152,28 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     console.print(f"running {monitor} at its latest fire time {fire_time:%Y-%m-%d %H:%M} UTC", highlight=False)
     code = _run(monitor, fire_time, out / "results", console, fire_time=fire_time, verbose=args.verbose,
                 custom_signal_modules=[*get_settings().custom_signal_modules, *DEMO_SIGNAL_MODULES])
-    console.print("demo finished: the breaches above are the injected drift "
-                  f"(exit code {code}; 3 means 'breached', as expected here)", highlight=False)
-    return EXIT_OK if code in (EXIT_OK, EXIT_BREACH) else code
+    console.print("demo finished: the breaches above are the injected drift (exit status 3, 'breached', "
+                  "as expected here)", highlight=False)
+    return code
+
+
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    """Re-render a run's report.html (RUN_DIR holds run.json) or every report of a monitor and its index.html."""
+    folder = Path(args.folder).resolve()
+    if (folder / "run.json").is_file():
+        store, monitor, runs = LocalStore(folder.parent.parent), folder.parent.name, [folder.name]
+    elif folder.is_dir() and any(folder.glob("*/run.json")):
+        store, monitor, runs = LocalStore(folder.parent), folder.name, sorted(p.parent.name for p in
+                                                                             folder.glob("*/run.json"))
+    else:
+        raise MonitoringError(f"{args.folder} is neither a run folder (with run.json) nor a monitor folder (with "
+                              "<run>/run.json)")
+    for run_id in runs:
+        run = read_json(store, f"{monitor}/{run_id}/run.json")
+        assert run is not None
+        console.print(f"report:   {write_report(store, f'{monitor}/{run_id}', run)}", highlight=False)
+    console.print(f"overview: {write_overview(store, monitor)}", highlight=False)
+    return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace, console: Console) -> int:
@@ -184,25 +190,37 @@ def _datetime(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"`{text}` is not an ISO-8601 time such as 2026-01-31T03:15Z") from None
 
 
+def _prog() -> str:
+    """``funcmon`` when run as the installed command, else ``python -m monitoring``."""
+    return "funcmon" if Path(sys.argv[0]).name == "funcmon" else "python -m monitoring"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m monitoring", description="Serverless ML model monitoring.",
+        prog=_prog(), description="Serverless ML model monitoring.",
         epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="check monitor definitions and print every problem with its line")
-    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="monitor YAML files to check")
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser("run", help="run a monitor over its data now and write results")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, metavar="FILE", help="the monitor YAML to run")
     p.add_argument("--at", type=_datetime, help="run the latest fire time at or before this time (default: now)")
-    p.add_argument("--out", type=Path, default=Path("monitoring-results"), help="results folder")
-    p.add_argument("--verbose", action="store_true", help="show metrics without thresholds too")
+    p.add_argument("--out", type=Path, default=Path("monitoring-results"),
+                   help="results folder (default: monitoring-results); the local outbox is its _outbox/")
+    p.add_argument("--verbose", action="store_true", help="list every metric and note, not only the breached ones")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("demo", help="generate a fraud-detection dataset with drift and monitor it")
-    p.add_argument("--out", type=Path, default=Path("demo-output"))
-    p.add_argument("--verbose", action="store_true", help="show metrics without thresholds too")
+    p.add_argument("--out", type=Path, default=Path("demo-output"),
+                   help="folder for the generated data, the monitor YAML and the results (default: demo-output)")
+    p.add_argument("--verbose", action="store_true", help="list every metric and note, not only the breached ones")
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("report", help="re-render a run's report, or every report and the overview of a monitor")
+    p.add_argument("folder", type=Path, metavar="RUN_DIR|MONITOR_DIR",
+                   help="a run folder (<results>/<monitor>/<run>) or a monitor folder (<results>/<monitor>)")
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("schema", help="print the JSON Schema of monitor definitions")
     p.set_defaults(func=cmd_schema)
     cli_remote.register(sub)
@@ -211,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console = console or Console(width=None if sys.stdout.isatty() else 150)
+    console = console or Console(width=None if sys.stdout.isatty() else 80)
     try:
         return int(args.func(args, console))
     except DefinitionError as exc:
@@ -224,4 +242,4 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
         return EXIT_INVALID
 
 
-__all__ = ["EXIT_BREACH", "EXIT_FAILURE", "EXIT_INVALID", "EXIT_OK", "build_parser", "main", "summary_table"]
+__all__ = ["EXIT_BREACH", "EXIT_FAILURE", "EXIT_INVALID", "EXIT_OK", "build_parser", "main"]

@@ -41,8 +41,17 @@ def _storage_errors() -> Iterator[None]:
         raise ConfigurationError(f"cannot sign in to Blob Storage ({one_line(str(exc))}); run `az login`, or "
                                  "set STORAGE_CONNECTION_STRING for Azurite") from None
     except AzureError as exc:
-        raise ConfigurationError(f"Blob Storage refused the request: {one_line(str(exc))} (your identity needs "
-                                 "Storage Blob Data Contributor on the data account)") from None
+        raise ConfigurationError(f"Blob Storage refused the request: {one_line(str(exc))} ({_cause(exc)})") from None
+
+
+def _cause(exc: Exception) -> str:
+    """What to check, by what the service said: Azurite refusing the SDK's API version, or permissions."""
+    text = str(exc)
+    if ("API version" in text and "not supported by Azurite" in text) or ("InvalidHeaderValue" in text and \
+            "x-ms-version" in text):
+        return ("Azurite is older than this SDK's API version: start it with `npx azurite --skipApiVersionCheck "
+                "...`, or update it with `npm install`")
+    return "your identity needs Storage Blob Data Contributor on the data account"
 
 
 def cmd_apply(args: argparse.Namespace, console: Console) -> int:
@@ -82,7 +91,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``apply`` and ``list`` to the ``python -m monitoring`` parser."""
     p = subparsers.add_parser("apply", help="validate a monitor definition and upload it to the app's account")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, metavar="FILE", help="the monitor YAML to upload to the definitions container")
     p.set_defaults(func=cmd_apply)
     p = subparsers.add_parser("list", help="list the app's monitors with their last run")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")

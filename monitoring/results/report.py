@@ -1,26 +1,35 @@
-"""The run report: one self-contained HTML page (inline CSS and SVG, no scripts, nothing fetched).
+"""The run report: one self-contained HTML page (inline CSS and SVG charts, no scripts, nothing fetched).
 
 It is written next to run.json so that the link in an alert email opens a page that works anywhere:
-from Blob Storage, a file share or an email attachment.
+from Blob Storage, a file share or an email attachment. Per feature it shows both sides' distributions
+(skewed numerical features on the reference's quantile bins), their summary statistics side by side, and
+for each breached metric its trend over the monitor's runs with the threshold drawn. The header's counts
+come from ``monitoring.results.verdict``, as the email's do.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
+from monitoring.results import charts
+from monitoring.results.verdict import LABELS, signal_group, verdict
 from monitoring.storage.base import Store, read_json
 from monitoring.text import fmt_number
 
-_BAR_WIDTH = 360
-_BAR_HEIGHT = 90
+#: Runs drawn in a trend chart.
+TREND_RUNS = 30
+_NUMERIC_STATS = ("count", "nulls", "mean", "std", "min", "p5", "p50", "p95", "max")
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
     env = Environment(loader=PackageLoader("monitoring.results", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True)
@@ -28,56 +37,123 @@ def _environment() -> Environment:
     return env
 
 
+def _svg(markup: str | bytes | None) -> Markup | None:
+    """Chart markup from matplotlib (our own renderer, with labels escaped by ``charts``) as safe HTML."""
+    return Markup(markup) if isinstance(markup, str) else None
 
 
-def histogram_bars(histogram: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """Bar geometry for both sides as shares of their totals, so different sample sizes compare."""
-    if not histogram:
+def read_history(store: Store, monitor: str) -> pl.DataFrame | None:
+    data = store.read_bytes(f"{monitor}/history.parquet")
+    return pl.read_parquet(io.BytesIO(data)) if data is not None else None
+
+
+def metric_trend(history: pl.DataFrame | None, signal: str, feature: str, metric: str,
+                 threshold: float | None) -> Markup | None:
+    """The metric's last runs from history.parquet with its threshold, or None with fewer than two runs."""
+    if history is None or history.is_empty():
         return None
-    ref, prod = histogram["reference"], histogram["production"]
-    n_ref, n_prod = sum(ref) or 1, sum(prod) or 1
-    shares = [(r / n_ref, p / n_prod) for r, p in zip(ref, prod, strict=True)]
-    top = max(max(s) for s in shares) or 1.0
-    k = len(shares)
-    slot = _BAR_WIDTH / max(k, 1)
-    bars = []
-    for i, (r, p) in enumerate(shares):
-        label = histogram["categories"][i] if histogram.get("categories") else None
-        if label is None and histogram.get("edges"):
-            label = f"[{fmt_number(histogram['edges'][i])}, {fmt_number(histogram['edges'][i + 1])})"
-        bars.append({
-            "x": i * slot, "w": max(slot / 2 - 1, 0.5),
-            "ref_h": r / top * _BAR_HEIGHT, "prod_h": p / top * _BAR_HEIGHT,
-            "label": label, "ref": r, "prod": p,
-        })
-    edges = histogram.get("edges") or [None, None]
-    return {"bars": bars, "width": _BAR_WIDTH, "height": _BAR_HEIGHT, "categorical": bool(histogram.get("categories")),
-            "low": edges[0], "high": edges[-1]}
+    rows = history.filter((pl.col("signal") == signal) & (pl.col("feature") == feature) &
+                          (pl.col("metric") == metric)).sort("fire_time").tail(TREND_RUNS)
+    if rows.height < 2:
+        return None
+    return _svg(charts.trend(f"{feature} · {metric}", rows["fire_time"].to_list(), rows["value"].to_list(),
+                             threshold))
 
 
-def render_report(run: Mapping[str, Any], signal_documents: Mapping[str, Mapping[str, Any]]) -> str:
-    """The report of one run from its run.json and its signal documents (for histograms)."""
+def _cell(value: Any) -> str:
+    """Counts with thousands separators, everything else as the report formats numbers."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else fmt_number(value)
+
+
+def _stats(profile: Mapping[str, Any] | None) -> list[tuple[str, str, str]]:
+    """(statistic, reference, production) rows of a feature's profile, formatted."""
+    if not profile:
+        return []
+    if profile["kind"] == "numerical":
+        names = [s for s in _NUMERIC_STATS if s in profile]
+    else:
+        names = ["count", "nulls", "distinct"]
+    rows = [(s, _cell(profile[s]["reference"]), _cell(profile[s]["production"])) for s in names]
+    if profile["kind"] == "categorical":
+        total = profile["count"]
+        for top in profile["top"]:
+            rows.append((f"% {top['category']}", fmt_number(100 * top["reference"] / (total["reference"] or 1)),
+                         fmt_number(100 * top["production"] / (total["production"] or 1))))
+    return rows
+
+
+def _distribution(name: str, kind: str, stored: Mapping[str, Any]) -> Markup | None:
+    profile = (stored.get("details") or {}).get("profile")
+    histogram = stored.get("histogram")
+    if kind == "numerical":
+        return _svg(charts.numerical_distribution(name, profile, histogram))
+    if kind == "categorical":
+        return _svg(charts.categorical_distribution(name, profile, histogram))
+    return None
+
+
+def _feature(signal: str, name: str, summary: Mapping[str, Any], stored: Mapping[str, Any],
+             history: pl.DataFrame | None, *, draw: bool) -> dict[str, Any]:
+    details = stored.get("details") or {}
+    profile = details.get("profile")
+    trends = [t for metric, m in summary["metrics"].items() if m.get("breached")
+              if (t := metric_trend(history, signal, name, metric, m.get("threshold"))) is not None]
+    return {
+        "name": name, **summary, "chart": _distribution(name, summary["kind"], stored) if draw else None,
+        "stats": _stats(profile), "new_categories": (profile or {}).get("new") or [],
+        "skewness": (profile or {}).get("skewness"), "trends": trends,
+        "importance": details.get("importance"),
+    }
+
+
+def _signal_charts(sig: Mapping[str, Any], doc: Mapping[str, Any]) -> list[Markup]:
+    """Charts of a whole signal: quality rates per feature, importance on both sides, performance."""
+    out: list[str | bytes | None] = []
+    features = sig.get("features", {})
+    if sig.get("type") == "data_quality":
+        metrics = sorted({m for fr in features.values() for m in fr["metrics"]})
+        for metric in metrics:
+            rows = [(f, fr["metrics"][metric]["value"], fr["metrics"][metric]["threshold"],
+                     fr["metrics"][metric]["breached"]) for f, fr in features.items() if metric in fr["metrics"]]
+            out.append(charts.value_bars(metric, rows, xlabel="rate"))
+    for name, fr in features.items():
+        details = (doc.get("features", {}).get(name) or {}).get("details") or {}
+        if details.get("importance"):
+            out.append(charts.importance_bars(details["importance"]))
+        if sig.get("type") == "model_performance":
+            out.append(charts.value_bars(f"{name} metrics", [(m, v["value"], v["threshold"], v["breached"])
+                                                             for m, v in fr["metrics"].items()]))
+            confusion = details.get("confusion_matrix")
+            if confusion:
+                out.append(charts.confusion_matrix(confusion["classes"], confusion["rows_actual_columns_predicted"]))
+    return [m for m in (_svg(c) for c in out) if m is not None]
+
+
+def render_report(run: Mapping[str, Any], signal_documents: Mapping[str, Mapping[str, Any]],
+                  history: pl.DataFrame | None = None) -> str:
+    """The report of one run from its run.json, its signal documents and the monitor's history."""
     signals = []
     for name, sig in run["signals"].items():
         doc = signal_documents.get(name, {})
-        features = []
-        for feature, fr in sig.get("features", {}).items():
-            stored = doc.get("features", {}).get(feature, {})
-            features.append({"name": feature, **fr, "chart": histogram_bars(stored.get("histogram")),
-                             "importance": (stored.get("details") or {}).get("importance")})
+        draw = sig.get("type") in ("data_drift", "prediction_drift")
+        features = [_feature(name, f, fr, doc.get("features", {}).get(f, {}), history, draw=draw)
+                    for f, fr in sig.get("features", {}).items()]
         features.sort(key=lambda f: (not f["breached"], f["name"]))
         defaults: dict[str, Any] = {"production_window": None, "reference_window": None, "segment": None,
                                     "notes": [], "error": None, "row_counts": {}}
-        signals.append({**defaults, "name": name, **sig, "feature_list": features})
-    return _environment().get_template("report.html.j2").render(run=run, signals=signals)
+        group = signal_group(sig)
+        notes = [n for n in sig.get("notes", []) if not n.startswith("segment: ")]  # the segment has its own line
+        signals.append({**defaults, "name": name, **sig, "notes": notes, "group": group, "label": LABELS[group],
+                        "feature_list": features, "charts": _signal_charts(sig, doc)})
+    return environment().get_template("report.html.j2").render(run=run, signals=signals, verdict=verdict(run))
 
 
 def write_report(store: Store, prefix: str, run: Mapping[str, Any]) -> str:
     """Render and store ``<prefix>/report.html``; return where a person finds it."""
     documents = {name: read_json(store, f"{prefix}/signals/{name}.json") or {} for name in run["signals"]}
-    store.write_bytes(f"{prefix}/report.html", render_report(run, documents).encode(),
-                      content_type="text/html; charset=utf-8")
+    html = render_report(run, documents, read_history(store, run["monitor"]))
+    store.write_bytes(f"{prefix}/report.html", html.encode(), content_type="text/html; charset=utf-8")
     return store.location(f"{prefix}/report.html")
 
 
-__all__ = ["histogram_bars", "render_report", "write_report"]
+__all__ = ["environment", "metric_trend", "read_history", "render_report", "write_report"]

@@ -21,6 +21,7 @@ from monitoring.text import one_line
 from signals.importance import Importance
 from signals.info import FeatureKind
 from signals.kinds import infer_kinds
+from signals.profile import attach_profiles
 from signals.registry import SignalInfo, signal_info
 from signals.results import FeatureResult, MetricResult, SignalResult, judge
 
@@ -28,6 +29,7 @@ from signals.results import FeatureResult, MetricResult, SignalResult, judge
 # Compute
 
 log = logging.getLogger(__name__)
+#: Signals whose features get side-by-side summary statistics for the report (signals.profile).
 
 
 def _segment(frame: pl.DataFrame, segment: Mapping[str, Any] | None, *, side: str,
@@ -182,6 +184,8 @@ def _compute(plan: SignalPlan, features: list[str], on_feature: Callable[[str], 
         production, reference, signal_type=plan.type, features=usable,
         kinds={f: kinds[f] for f in usable}, thresholds=plan.thresholds, on_feature=on_feature, **options,
     )
+    if info.profiled:
+        result = attach_profiles(result, production, reference)
     return _annotated(plan, info, result, features, production, reference,
                       skipped=[f for f in present if kinds[f] is None], columns=columns)
 

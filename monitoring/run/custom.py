@@ -13,7 +13,7 @@ from monitoring.settings import get_settings
 from signals.custom import load_modules
 
 #: What ``python -m monitoring demo`` loads: the example custom signals its monitor uses.
-DEMO_SIGNAL_MODULES = ("examples.custom_signals",)
+DEMO_SIGNAL_MODULES = ("monitoring.demo.custom_signals",)
 
 
 def load_custom_signals(modules: Sequence[str] | None = None) -> list[str]:

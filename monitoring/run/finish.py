@@ -18,6 +18,7 @@ from typing import Any
 from monitoring.alerts import deliver_alerts
 from monitoring.results.documents import build_run, signal_document
 from monitoring.results.history import write_history
+from monitoring.results.overview import write_overview
 from monitoring.results.repair import move_aside, run_documents
 from monitoring.results.report import write_report
 from monitoring.run.plan import RunPlan
@@ -40,6 +41,10 @@ def complete_run(plan: RunPlan, results: Mapping[str, SignalResult], store: Stor
     notes: list[str] = []
     run = finalize_run(plan, results, store, started_at=started_at, notes=notes)
     report = write_report(store, plan.prefix, run)
+    try:
+        write_overview(store, plan.monitor)
+    except Exception:
+        log.exception("could not write the overview of monitor %s", plan.monitor)
     update_latest(store, run, instance_id=instance_id, notes=notes)
     if notes != run.get("notes", []):
         run = {**run, "notes": notes}

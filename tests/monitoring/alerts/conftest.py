@@ -85,7 +85,7 @@ def make_run(demo_run_document: dict[str, Any]) -> MakeRun:
 
 @pytest.fixture
 def results(tmp_path: Path) -> LocalStore:
-    """A results store laid out like the demo's: <tmp>/results, so the outbox is <tmp>/outbox."""
+    """A results store laid out like the demo's: <tmp>/results, so the outbox is <tmp>/results/_outbox."""
     return LocalStore(tmp_path / "results")
 
 

@@ -26,7 +26,7 @@ def _deliver(run: dict[str, Any], store: LocalStore, sleeps: Sleeps, notificatio
 
 
 def _outbox(tmp_path: Path) -> list[str]:
-    folder = tmp_path / "outbox"
+    folder = tmp_path / "results" / "_outbox"
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
@@ -45,7 +45,7 @@ def test_on_change_over_consecutive_runs(tmp_path: Path, results: LocalStore, ma
     assert fourth["subject"].endswith("(resolved)")
     assert _outbox(tmp_path) == [f"fraud-detection-demo-{r}.eml"
                                  for r in ("20261126T0315Z", "20261128T0315Z", "20261129T0315Z")]
-    third_text = (tmp_path / "outbox" / "fraud-detection-demo-20261128T0315Z.eml").read_text()
+    third_text = (tmp_path / "results" / "_outbox" / "fraud-detection-demo-20261128T0315Z.eml").read_text()
     assert "fraud_score (new)" in third_text
     assert "amount (new)" not in third_text
 

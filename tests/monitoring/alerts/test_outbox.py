@@ -30,7 +30,7 @@ def _parse(path: Path) -> EmailMessage:
 def test_the_outbox_holds_one_mime_message_with_both_bodies(tmp_path: Path, results: LocalStore,
                                                             make_run: MakeRun, sleeps: Sleeps) -> None:
     record = deliver_alerts(make_run(RUN_ID, breaches=[AMOUNT]), TEAM, results, instance_id=INSTANCE, sleep=sleeps)
-    file = tmp_path / "outbox" / f"fraud-detection-demo-{RUN_ID}.eml"
+    file = tmp_path / "results" / "_outbox" / f"fraud-detection-demo-{RUN_ID}.eml"
     email_channel = record["channels"]["email"]
     assert (email_channel["transport"], email_channel["location"]) == ("outbox", str(file))
 
@@ -60,7 +60,7 @@ def test_redelivery_rewrites_nothing_and_the_sender_setting_is_used(monkeypatch:
     again = deliver_alerts(run, TEAM, results, instance_id=INSTANCE, sleep=sleeps)
     assert again["channels"]["email"]["attempts"] == 1
     assert file.stat().st_mtime_ns == stamp
-    assert [p.name for p in (tmp_path / "outbox").iterdir()] == [file.name]
+    assert [p.name for p in (tmp_path / "results" / "_outbox").iterdir()] == [file.name]
     assert _parse(file)["From"] == "DoNotReply@alerts.example.com"
 
 

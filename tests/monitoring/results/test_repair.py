@@ -52,7 +52,7 @@ def test_a_damaged_document_is_kept_rebuilt_and_the_run_alerts(demo: Path, docum
 
     assert run["status"] == "completed"
     assert run["alert"]["channels"]["email"]["status"] == "sent"
-    assert len(list((demo / "outbox").glob("*.eml"))) == 3
+    assert len(list((demo / "results" / "_outbox").glob("*.eml"))) == 3
     stem, suffix = document.split(".")
     kept = list(folder.glob(f"{stem}.corrupt-*.{suffix}"))
     assert [p.read_bytes() for p in kept] == [damaged]  # kept byte for byte, never deleted

@@ -29,10 +29,11 @@ def test_rerunning_a_fire_time_sends_no_second_email(demo: Path) -> None:
     store = LocalStore(demo / "results")
     loaded = load_file(demo / "monitor.yaml")
     _, first = run_local(loaded, FIRE, store)
-    outbox = sorted((demo / "outbox").glob("*.eml"))
+    outbox = sorted((demo / "results" / "_outbox").glob("*.eml"))
     written = outbox[0].stat().st_mtime_ns
     _, again = run_local(loaded, FIRE, store)
-    assert [p.name for p in sorted((demo / "outbox").glob("*.eml"))] == ["fraud-detection-demo-20260601T0315Z.eml"]
+    names = [p.name for p in sorted((demo / "results" / "_outbox").glob("*.eml"))]
+    assert names == ["fraud-detection-demo-20260601T0315Z.eml"]
     assert outbox[0].stat().st_mtime_ns == written  # not written again
     sent, resent = first["alert"]["channels"]["email"], again["alert"]["channels"]["email"]
     assert sent["status"] == resent["status"] == "sent"
@@ -53,6 +54,6 @@ def test_another_fire_time_is_another_email(demo: Path) -> None:
     loaded = load_file(demo / "monitor.yaml")
     run_local(loaded, FIRE, store)
     run_local(loaded, datetime(2026, 5, 31, 3, 15, tzinfo=UTC), store)
-    assert len(list((demo / "outbox").glob("*.eml"))) == 2
+    assert len(list((demo / "results" / "_outbox").glob("*.eml"))) == 2
     latest = json.loads((demo / "results" / "fraud-detection-demo" / "latest.json").read_text())
     assert latest["run_id"] == "20260601T0315Z"  # an older fire time finishing later does not move latest

@@ -1,0 +1,44 @@
+"""Side-by-side feature statistics, against numpy, scipy and collections.Counter."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+
+from signals.profile import categorical_profile, numerical_profile
+
+
+def test_numerical_profile_matches_numpy() -> None:
+    rng = np.random.default_rng(2)
+    ref = rng.lognormal(0, 1, 5000)
+    prod = rng.lognormal(0.5, 1, 3000)
+    profile = numerical_profile(pl.Series([*ref, None]), pl.Series(prod))
+    assert profile["nulls"] == {"reference": 1, "production": 0}
+    assert profile["count"] == {"reference": 5000, "production": 3000}
+    assert profile["mean"]["production"] == pytest.approx(prod.mean())
+    assert profile["std"]["reference"] == pytest.approx(np.std(ref, ddof=1))
+    assert profile["p95"]["reference"] == pytest.approx(np.percentile(ref, 95))
+    assert profile["skewness"] == pytest.approx(stats.skew(ref))
+    bins = profile["quantile_bins"]
+    edges = [-np.inf, *bins["inner_edges"], np.inf]
+    assert bins["production"] == np.histogram(prod, bins=edges)[0].tolist()
+    assert sum(bins["reference"]) == 5000
+    assert max(bins["reference"]) - min(bins["reference"]) <= 2  # quantile bins: equal shares of the reference
+
+
+def test_categorical_profile_matches_counter() -> None:
+    ref = ["a"] * 50 + ["b"] * 30 + ["c"] * 20 + [None] * 3
+    prod = ["a"] * 10 + ["b"] * 30 + ["new1"] * 40 + ["new2"] * 5
+    profile = categorical_profile(pl.Series(ref), pl.Series(prod))
+    counts = Counter(p for p in prod if p is not None)
+    assert profile["nulls"] == {"reference": 3, "production": 0}
+    assert [n["category"] for n in profile["new"]] == ["new1", "new2"]
+    assert profile["new_total"]["production"] == counts["new1"] + counts["new2"]
+    top = {t["category"]: (t["reference"], t["production"]) for t in profile["top"]}
+    assert top["a"] == (50, 10)
+    assert top["new1"] == (0, 40)
+    assert profile["distinct"] == {"reference": 3, "production": 4}
