@@ -62,7 +62,7 @@ def quantile_edges(reference: np.ndarray, production: np.ndarray, *, constant_ha
     quantiles (discrete data) are merged, so there may be fewer than :math:`k` bins. Constant data get
     :func:`sturges_edges`' single bin.
 
-    >>> [round(e, 3) for e in quantile_edges(np.array([0.0, 1.0, 2.0, 3.0, 100.0]), np.array([1.0, 2.0, 5.0, 7.0]))]
+    >>> [round(float(e), 3) for e in quantile_edges(np.array([0.0, 1.0, 2.0, 3.0, 100.0]), np.array([1.0, 2.0, 5.0, 7.0]))]
     [0.0, 1.333, 2.667, 100.0]
     """
     lo = min(reference[0], production[0])
@@ -80,10 +80,12 @@ def pool_sparse(reference_counts: np.ndarray, production_counts: np.ndarray, *, 
     r"""Merge the cells of a 2 x k table whose expected count is below ``min_expected`` (Cochran's rule).
 
     The expected count of cell :math:`i` in the smaller sample is :math:`E_i = \min(n_r, n_p)\,
-    (c^r_i + c^p_i) / (n_r + n_p)`. Every cell with :math:`E_i` < ``min_expected`` is summed into one
-    pooled cell, appended last; if that pooled cell's own expected count is still below the bound, it is
-    merged into the kept cell of smallest total. A table without sparse cells is returned unchanged.
-    Cochran (1954), doi:10.2307/3001666.
+    (c^r_i + c^p_i) / (n_r + n_p)`. The sparse cells (:math:`E_i` < ``min_expected``), in increasing order
+    of their pooled count, are summed into consecutive groups, each closed as soon as its expected count
+    reaches the bound; a last group still below it joins the smallest other cell. Kept cells come first,
+    in their order, then the groups. The grouping depends only on the pooled counts, which "no change"
+    leaves fixed, so the test stays valid. When pooling would leave a single cell the table is returned
+    unchanged (nothing is left to compare). Cochran (1954), doi:10.2307/3001666.
 
     >>> [c.tolist() for c in pool_sparse(np.array([50, 30, 3, 4]), np.array([50, 30, 3, 3]))]
     [[50, 30, 7], [50, 30, 6]]
@@ -93,19 +95,26 @@ def pool_sparse(reference_counts: np.ndarray, production_counts: np.ndarray, *, 
     ref = np.asarray(reference_counts, dtype=np.int64)
     prod = np.asarray(production_counts, dtype=np.int64)
     pooled = ref + prod
-    expected = min(ref.sum(), prod.sum()) * pooled / pooled.sum()
-    sparse = expected < min_expected
-    if not sparse.any():
+    expected = min(ref.sum(), prod.sum()) * pooled / max(pooled.sum(), 1)
+    sparse = np.flatnonzero(expected < min_expected)
+    if len(sparse) == 0:
         return ref, prod
-    keep = ~sparse
-    ref_out = np.append(ref[keep], ref[sparse].sum())
-    prod_out = np.append(prod[keep], prod[sparse].sum())
-    if expected[sparse].sum() < min_expected and keep.any():
-        target = int(np.argmin(pooled[keep]))
-        ref_out[target] += ref_out[-1]
-        prod_out[target] += prod_out[-1]
-        ref_out, prod_out = ref_out[:-1], prod_out[:-1]
-    return ref_out, prod_out
+    cells = [[int(i)] for i in np.flatnonzero(expected >= min_expected)]
+    group: list[int] = []
+    for i in sparse[np.argsort(pooled[sparse], kind="stable")]:
+        group.append(int(i))
+        if expected[group].sum() >= min_expected:
+            cells.append(group)
+            group = []
+    if group:
+        if not cells:
+            return ref, prod
+        smallest = min(range(len(cells)), key=lambda j: pooled[cells[j]].sum())
+        cells[smallest] = cells[smallest] + group
+    if len(cells) < 2:
+        return ref, prod
+    return (np.array([ref[c].sum() for c in cells], dtype=np.int64),
+            np.array([prod[c].sum() for c in cells], dtype=np.int64))
 
 
 def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
