@@ -134,8 +134,9 @@ def numerical_drift(reference: pl.Series, production: pl.Series, *, thresholds: 
     details["binning"] = binning
     histogram = Histogram(kind="numerical", edges=edges.tolist(), reference=ref_counts.tolist(),
                           production=prod_counts.tolist())
-    return FeatureResult(kind="numerical", row_counts=counts, metrics=_verdicts(values, thresholds, nulls, significance),
-                         histogram=histogram, details=details)
+    return FeatureResult(kind="numerical", row_counts=counts,
+                         metrics=_verdicts(values, thresholds, nulls, significance), histogram=histogram,
+                         details=details)
 
 
 def categorical_drift(reference: pl.Series, production: pl.Series, *, thresholds: Mapping[str, Threshold],

@@ -62,7 +62,8 @@ def quantile_edges(reference: np.ndarray, production: np.ndarray, *, constant_ha
     quantiles (discrete data) are merged, so there may be fewer than :math:`k` bins. Constant data get
     :func:`sturges_edges`' single bin.
 
-    >>> [round(float(e), 3) for e in quantile_edges(np.array([0.0, 1.0, 2.0, 3.0, 100.0]), np.array([1.0, 2.0, 5.0, 7.0]))]
+    >>> edges = quantile_edges(np.array([0.0, 1.0, 2.0, 3.0, 100.0]), np.array([1.0, 2.0, 5.0, 7.0]))
+    >>> [round(float(e), 3) for e in edges]
     [0.0, 1.333, 2.667, 100.0]
     """
     lo = min(reference[0], production[0])
