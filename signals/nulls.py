@@ -76,9 +76,12 @@ class MomentNull:
     def fit(cls, replicates: np.ndarray, *, power: float, method: str) -> MomentNull:
         """Mean, standard deviation and skewness of ``replicates ** power``."""
         t = np.asarray(replicates, dtype=float) ** power
+        mean = float(t.mean())
         sd = float(t.std(ddof=1)) if len(t) > 1 else 0.0
-        skew = float(stats.skew(t)) if sd > 0 else 0.0
-        return cls(method, float(t.mean()), sd, skew, power)
+        if sd <= 1e-12 * abs(mean):  # replicates all equal up to rounding: a point mass
+            return cls(method, mean, 0.0, 0.0, power)
+        skew = float(np.mean((t - mean) ** 3) / np.mean((t - mean) ** 2) ** 1.5)
+        return cls(method, mean, sd, skew, power)
 
     def _law(self) -> stats.rv_continuous | None:
         return None if self.sd <= 0 else stats.pearson3(self.skew, loc=self.mean, scale=self.sd)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+#: Fields of ``MetricResult`` set only by the significance gate.
+GATE_FIELDS = ("p_value", "null_quantile", "significant", "gate_reason")
 
 SignalStatus = Literal["completed", "failed", "skipped", "unsupported", "insufficient_data"]
 
@@ -35,6 +38,15 @@ class MetricResult(BaseModel):
     null_quantile: float | None = Field(None, description="The (1 - alpha) quantile of the metric's null.")
     significant: bool | None = Field(None, description="Significant after multiplicity control.")
     gate_reason: str | None = Field(None, description="Why a value past its threshold did not breach.")
+
+    @model_serializer(mode="wrap")
+    def _without_unset_gate(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """Gate fields are left out while null, so results with the gate off serialise as before it existed."""
+        data: dict[str, object] = handler(self)
+        for key in GATE_FIELDS:
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
     @property
     def past_threshold(self) -> bool | None:
@@ -111,4 +123,4 @@ def judge(value: float | None, threshold: float | None, *, greater_is_better: bo
     return MetricResult(value=value, threshold=threshold, direction=direction, breached=breached)
 
 
-__all__ = ["FeatureResult", "Histogram", "MetricResult", "SignalResult", "SignalStatus", "judge"]
+__all__ = ["GATE_FIELDS", "FeatureResult", "Histogram", "MetricResult", "SignalResult", "SignalStatus", "judge"]
