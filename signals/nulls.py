@@ -52,6 +52,9 @@ from scipy import special, stats
 MIN_EXPECTED = 5.0
 #: Uniform cells of the NWD grid, before the refined tails are added.
 NWD_CELLS = 256
+#: NWD's finite-sample permutation null is drawn while it needs at most this many row draws (200 rows at
+#: 1000 replicates); above, the Brownian-bridge limit, which is then accurate and cheaper.
+NWD_PERMUTATION_MAX = 200_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class MomentNull:
     sd: float
     skew: float
     power: float = 1.0
+    replicates: tuple[float, ...] = ()
 
     @classmethod
     def scaled_chi2(cls, dof: int, scale: float, *, power: float, method: str) -> MomentNull:
@@ -81,18 +85,29 @@ class MomentNull:
         if sd <= 1e-12 * abs(mean):  # replicates all equal up to rounding: a point mass
             return cls(method, mean, 0.0, 0.0, power)
         skew = float(np.mean((t - mean) ** 3) / np.mean((t - mean) ** 2) ** 1.5)
-        return cls(method, mean, sd, skew, power)
+        return cls(method, mean, sd, skew, power, tuple(np.sort(t).tolist()))
 
     def _law(self) -> stats.rv_continuous | None:
         return None if self.sd <= 0 else stats.pearson3(self.skew, loc=self.mean, scale=self.sd)
 
     def pvalue(self, value: float) -> float:
-        r""":math:`P(V \ge v)` under the null."""
+        r""":math:`P(V \ge v)` under the null.
+
+        For a fitted null, while :math:`b \ge 1` of the :math:`R` replicates reach the value, the p-value
+        is at least the Monte Carlo one, :math:`(b + 1) / (R + 1)` (a valid p-value for a permutation
+        null, Phipson & Smyth 2010, doi:10.2202/1544-6115.1585); the fitted tail alone is used only beyond
+        the largest replicate, where counting cannot resolve p.
+        """
         t = max(value, 0.0) ** self.power
         law = self._law()
         if law is None:
             return 1.0 if t <= self.mean * (1 + 1e-9) + 1e-300 else 0.0
-        return float(law.sf(t))
+        p = float(law.sf(t))
+        if self.replicates:
+            reached = len(self.replicates) - int(np.searchsorted(self.replicates, t * (1 - 1e-12), side="left"))
+            if reached:
+                p = max(p, (reached + 1) / (len(self.replicates) + 1))
+        return p
 
     def quantile(self, q: float) -> float:
         """The ``q`` quantile of the metric (not of its power) under the null."""
@@ -196,11 +211,30 @@ def nwd_grid(n: int, cells: int = NWD_CELLS) -> np.ndarray:
     return np.unique(np.concatenate((uniform, tail, n - 1 - tail)))
 
 
+def _grid_permutation(u: np.ndarray, gaps: np.ndarray, n: int, small: int, replicates: int,
+                      rng: np.random.Generator) -> np.ndarray:
+    r"""Replicates of :math:`W_1` when the ``small`` rows of the smaller window are drawn from the ``n``
+    pooled rows (with replacement, as ``permuted_counts``): :math:`\sum_l |F^*_r(\bar u_l) - F^*_p(\bar u_l)|
+    g_l`, the windows' ECDFs at each cell's middle pooled rank :math:`n \bar u_l`."""
+    ranks = np.floor(u * n)
+    draws = rng.integers(0, n, size=(replicates, small))
+    cell = np.searchsorted(ranks, draws, side="right")  # first cell whose middle rank is above the draw
+    flat = cell + (len(u) + 1) * np.arange(replicates)[:, None]
+    counts = np.bincount(flat.ravel(), minlength=replicates * (len(u) + 1)).reshape(replicates, len(u) + 1)
+    below = np.cumsum(counts, axis=1)[:, :-1]  # draws at or below each middle rank
+    diff = below / small - (ranks + 1 - below) / (n - small)
+    return np.abs(diff) @ gaps
+
+
 def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates: int = 1000, seed: int = 0,
              cells: int = NWD_CELLS) -> MomentNull:
     r"""Asymptotic null of NWD: :math:`\int_0^1 |B(u)|\,dQ(u) / (s \sqrt{n_e})`, simulated and gamma-fitted.
 
     ``merged`` is the pooled sample, sorted; ``scale`` the denominator of NWD (the reference's std, floored).
+    When the smaller window holds at most 5% of the pooled rows and at most ``NWD_PERMUTATION_MAX`` draws
+    are needed (200 rows at 1000 replicates) the
+    limit is not used: the finite-sample permutation law of the same grid sum is drawn instead
+    (``_grid_permutation``), since a few dozen rows, possibly tied, are far from Gaussian.
     The integral is the midpoint sum over the cells of :func:`nwd_grid`: :math:`\sum_l |B(\bar u_l)|
     (x_{l+1} - x_l)` with :math:`\bar u_l` the pooled ECDF at the middle of cell :math:`l`.
     """
@@ -215,6 +249,10 @@ def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates
         return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
     u, g = mid_u[keep], gaps[keep]
     rng = np.random.default_rng(seed)
+    small = min(n_r, n_p)
+    if small <= ROW_DRAW_SHARE * n and small * replicates <= NWD_PERMUTATION_MAX:
+        return MomentNull.fit(_grid_permutation(u, g, n, small, replicates, rng) / scale, power=1,
+                              method="permutation")
     steps = np.diff(np.concatenate(([0.0], u, [1.0])))
     walk = np.cumsum(rng.standard_normal((replicates, len(steps))) * np.sqrt(steps), axis=1)
     bridge = walk[:, :-1] - u * walk[:, -1:]
@@ -223,5 +261,5 @@ def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates
                          method="brownian_bridge")
 
 
-__all__ = ["MIN_EXPECTED", "NWD_CELLS", "ROW_DRAW_MAX", "ROW_DRAW_SHARE", "MomentNull", "effective_size",
+__all__ = ["MIN_EXPECTED", "NWD_CELLS", "NWD_PERMUTATION_MAX", "ROW_DRAW_MAX", "ROW_DRAW_SHARE", "MomentNull", "effective_size",
            "js_distance_rows", "nwd_grid", "nwd_null", "permuted_counts", "psi_rows", "table_nulls"]
