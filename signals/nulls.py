@@ -261,5 +261,5 @@ def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates
                          method="brownian_bridge")
 
 
-__all__ = ["MIN_EXPECTED", "NWD_CELLS", "NWD_PERMUTATION_MAX", "ROW_DRAW_MAX", "ROW_DRAW_SHARE", "MomentNull", "effective_size",
-           "js_distance_rows", "nwd_grid", "nwd_null", "permuted_counts", "psi_rows", "table_nulls"]
+__all__ = ["MIN_EXPECTED", "NWD_CELLS", "NWD_PERMUTATION_MAX", "ROW_DRAW_MAX", "ROW_DRAW_SHARE", "MomentNull",
+           "effective_size", "js_distance_rows", "nwd_grid", "nwd_null", "permuted_counts", "psi_rows", "table_nulls"]
