@@ -222,7 +222,7 @@ def _grid_permutation(u: np.ndarray, gaps: np.ndarray, n: int, small: int, repli
     flat = cell + (len(u) + 1) * np.arange(replicates)[:, None]
     counts = np.bincount(flat.ravel(), minlength=replicates * (len(u) + 1)).reshape(replicates, len(u) + 1)
     below = np.cumsum(counts, axis=1)[:, :-1]  # draws at or below each middle rank
-    diff = below / small - (ranks + 1 - below) / (n - small)
+    diff = below / small - (ranks - below) / (n - small)
     return np.abs(diff) @ gaps
 
 
@@ -235,15 +235,22 @@ def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates
     are needed (200 rows at 1000 replicates) the
     limit is not used: the finite-sample permutation law of the same grid sum is drawn instead
     (``_grid_permutation``), since a few dozen rows, possibly tied, are far from Gaussian.
-    The integral is the midpoint sum over the cells of :func:`nwd_grid`: :math:`\sum_l |B(\bar u_l)|
+    With at most ``4 cells`` distinct pooled values (discrete data) the cells are those values and the sum
+    is exact: :math:`\sum_a |B(F(a))| (a^+ - a)`. Otherwise the integral is the midpoint sum over the cells of
+    :func:`nwd_grid`: :math:`\sum_l |B(\bar u_l)|
     (x_{l+1} - x_l)` with :math:`\bar u_l` the pooled ECDF at the middle of cell :math:`l`.
     """
     n = len(merged)
     if n < 2:
         return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
-    pos = nwd_grid(n, cells)
+    ends = np.flatnonzero(np.append(merged[1:] != merged[:-1], True))
+    if len(ends) <= 4 * cells:  # few distinct values: the ECDFs only change at them, use them exactly
+        pos = ends
+        mid_u = (pos[:-1] + 1) / n
+    else:
+        pos = nwd_grid(n, cells)
+        mid_u = ((pos[:-1] + 1 + pos[1:]) / 2) / n
     gaps = np.diff(merged[pos])
-    mid_u = ((pos[:-1] + 1 + pos[1:]) / 2) / n
     keep = gaps > 0
     if not keep.any():
         return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
