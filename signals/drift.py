@@ -10,13 +10,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
 import numpy as np
 import polars as pl
 
 from signals import metrics as m
+from signals.gate import AUTO, DEFAULT_SIGNIFICANCE, Significance, apply_gate, check_thresholds, gated
 from signals.info import GREATER_IS_BETTER, FeatureKind
+from signals.nulls import MIN_EXPECTED, MomentNull, nwd_null, table_nulls
 from signals.results import FeatureResult, Histogram, MetricResult, SignalResult, judge
+
+Binning = Literal["equal_width", "quantile"]
+Threshold = float | Literal["auto"]
 
 #: Categories kept by name in a stored histogram; the rest are summed into one "other" bucket.
 TOP_CATEGORIES = 100
@@ -44,17 +50,59 @@ def category_counts(series: pl.Series) -> tuple[dict[str, int], int]:
     return dict(zip(counts[text.name].to_list(), counts["count"].to_list(), strict=True)), nulls
 
 
-def _metric_results(values: Mapping[str, float | None], thresholds: Mapping[str, float],
+def _metric_results(values: Mapping[str, float | None], thresholds: Mapping[str, Threshold],
                     reason: str | None = None) -> dict[str, MetricResult]:
+    """Null values: judged with a null verdict; an ``auto`` threshold has no null to come from."""
     return {
-        name: judge(value, thresholds.get(name), greater_is_better=name in GREATER_IS_BETTER, reason=reason)
+        name: judge(value, _number(thresholds.get(name)), greater_is_better=name in GREATER_IS_BETTER, reason=reason)
         for name, value in values.items()
     }
 
 
-def numerical_drift(reference: pl.Series, production: pl.Series, *,
-                    thresholds: Mapping[str, float]) -> FeatureResult:
-    """JS distance, PSI and NWD over Sturges bins and raw values, and the KS p-value, for one feature."""
+def _number(threshold: Threshold | None) -> float | None:
+    return None if threshold is None or threshold == AUTO else float(threshold)
+
+
+def _verdicts(values: Mapping[str, float], thresholds: Mapping[str, Threshold],
+              nulls: Mapping[str, MomentNull], significance: Significance | None) -> dict[str, MetricResult]:
+    """Each metric judged against its threshold, then (gate on) its p-value and null quantile stored and
+    the verdict gated as a family of one; ``compute_drift`` re-gates across features.
+
+    P-value metrics (KS, chi-squared) are their own p-value; under no change they are uniform, so their
+    ``auto`` threshold, the alpha quantile, is alpha itself.
+    """
+    if significance is None:
+        return _metric_results(values, thresholds)
+    alpha = significance.alpha
+    out: dict[str, MetricResult] = {}
+    for name, value in values.items():
+        greater = name in GREATER_IS_BETTER
+        null = nulls.get(name)
+        if greater:
+            p, quantile = value, alpha
+        elif null is not None:
+            p, quantile = null.pvalue(value), null.quantile(1 - alpha)
+        else:
+            p, quantile = None, None
+        threshold = thresholds.get(name)
+        effective = quantile if threshold == AUTO else _number(threshold)
+        result = judge(value, effective, greater_is_better=greater)
+        if result.value is not None and p is not None:
+            result = result.model_copy(update={"p_value": float(min(max(p, 0.0), 1.0)), "null_quantile": quantile})
+        out[name] = gated(result, result.p_value, significance)
+    return out
+
+
+def numerical_drift(reference: pl.Series, production: pl.Series, *, thresholds: Mapping[str, Threshold],
+                    significance: Significance | None = DEFAULT_SIGNIFICANCE,
+                    binning: Binning = "equal_width") -> FeatureResult:
+    """JS distance, PSI and NWD over Sturges bins and raw values, and the KS p-value, for one feature.
+
+    ``binning``: {'equal_width', 'quantile'}; ``m.sturges_edges`` (Azure ML's) or ``m.quantile_edges``
+    (reference quantiles, open ends) for JS, PSI and the stored histogram. ``significance``: the gate's
+    settings (``signals.gate``); ``None`` gives Azure ML's bare threshold verdicts. The nulls are
+    ``signals.nulls``: closed form or permutation for JS and PSI, the Brownian-bridge limit for NWD.
+    """
     ref, ref_nulls, ref_inf = numeric_values(reference)
     prod, prod_nulls, prod_inf = numeric_values(production)
     names = ("jensen_shannon_distance", "normalized_wasserstein_distance", "population_stability_index",
@@ -67,7 +115,7 @@ def numerical_drift(reference: pl.Series, production: pl.Series, *,
         return FeatureResult(kind="numerical", row_counts=counts, details=details,
                              metrics=_metric_results(dict.fromkeys(names), thresholds,
                                                      reason=f"no finite values in {empty}"))
-    edges = m.sturges_edges(ref, prod)
+    edges = m.quantile_edges(ref, prod) if binning == "quantile" else m.sturges_edges(ref, prod)
     ref_counts, prod_counts = m.bin_counts(ref, edges), m.bin_counts(prod, edges)
     gap = m.EcdfGap.of(ref, prod)
     values = {
@@ -76,15 +124,30 @@ def numerical_drift(reference: pl.Series, production: pl.Series, *,
         "population_stability_index": m.population_stability_index(ref_counts, prod_counts),
         "two_sample_kolmogorov_smirnov_test": m.ks_two_sample_pvalue(ref, prod, gap=gap),
     }
+    nulls: dict[str, MomentNull] = {}
+    if significance is not None:
+        nulls = table_nulls(ref_counts, prod_counts, replicates=significance.replicates, seed=significance.seed)
+        scale = max(float(np.std(ref, ddof=1)) if len(ref) > 1 else 0.0, 0.001)
+        nulls["normalized_wasserstein_distance"] = nwd_null(gap.merged, len(ref), len(prod), scale=scale,
+                                                            replicates=significance.replicates, seed=significance.seed)
+        details["nulls"] = {name: null.method for name, null in nulls.items()}
+    details["binning"] = binning
     histogram = Histogram(kind="numerical", edges=edges.tolist(), reference=ref_counts.tolist(),
                           production=prod_counts.tolist())
-    return FeatureResult(kind="numerical", row_counts=counts, metrics=_metric_results(values, thresholds),
-                         histogram=histogram, details=details)
+    return FeatureResult(kind="numerical", row_counts=counts,
+                         metrics=_verdicts(values, thresholds, nulls, significance), histogram=histogram,
+                         details=details)
 
 
-def categorical_drift(reference: pl.Series, production: pl.Series, *,
-                      thresholds: Mapping[str, float], top_categories: int = TOP_CATEGORIES) -> FeatureResult:
-    """JS distance, PSI and the chi-squared p-value over the union of categories, for one feature."""
+def categorical_drift(reference: pl.Series, production: pl.Series, *, thresholds: Mapping[str, Threshold],
+                      top_categories: int = TOP_CATEGORIES, significance: Significance | None = DEFAULT_SIGNIFICANCE,
+                      pool_sparse: bool | None = None) -> FeatureResult:
+    """JS distance, PSI and the chi-squared p-value over the union of categories, for one feature.
+
+    ``pool_sparse``: pool the categories with expected count below 5 before the chi-squared test
+    (``m.pool_sparse``); ``None`` (default) pools exactly when the gate is on, so ``significance=None``
+    keeps the unpooled, Azure-ML-compatible p-value. JS and PSI are always on the full table.
+    """
     ref, ref_nulls = category_counts(reference)
     prod, prod_nulls = category_counts(production)
     names = ("jensen_shannon_distance", "population_stability_index", "pearsons_chi_squared_test")
@@ -101,11 +164,18 @@ def categorical_drift(reference: pl.Series, production: pl.Series, *,
     union = sorted(ref.keys() | prod.keys(), key=lambda c: (-(ref.get(c, 0) + prod.get(c, 0)), c))
     ref_counts = np.array([ref.get(c, 0) for c in union], dtype=np.int64)
     prod_counts = np.array([prod.get(c, 0) for c in union], dtype=np.int64)
+    pool = significance is not None if pool_sparse is None else pool_sparse
     values = {
         "jensen_shannon_distance": m.jensen_shannon_distance(ref_counts, prod_counts),
         "population_stability_index": m.population_stability_index(ref_counts, prod_counts),
-        "pearsons_chi_squared_test": m.chi_squared_pvalue(ref_counts, prod_counts),
+        "pearsons_chi_squared_test": m.chi_squared_pvalue(ref_counts, prod_counts,
+                                                          min_expected=MIN_EXPECTED if pool else 0.0),
     }
+    details["chi_squared_pooled"] = pool
+    nulls: dict[str, MomentNull] = {}
+    if significance is not None:
+        nulls = table_nulls(ref_counts, prod_counts, replicates=significance.replicates, seed=significance.seed)
+        details["nulls"] = {name: null.method for name, null in nulls.items()}
     keep = union[:top_categories]
     ref_hist, prod_hist = ref_counts[:top_categories].tolist(), prod_counts[:top_categories].tolist()
     if len(union) > top_categories:
@@ -113,26 +183,38 @@ def categorical_drift(reference: pl.Series, production: pl.Series, *,
         ref_hist.append(int(ref_counts[top_categories:].sum()))
         prod_hist.append(int(prod_counts[top_categories:].sum()))
     histogram = Histogram(kind="categorical", categories=keep, reference=ref_hist, production=prod_hist)
-    return FeatureResult(kind="categorical", row_counts=counts, metrics=_metric_results(values, thresholds),
-                         histogram=histogram, details=details)
+    return FeatureResult(kind="categorical", row_counts=counts,
+                         metrics=_verdicts(values, thresholds, nulls, significance), histogram=histogram,
+                         details=details)
 
 
 def compute_drift(production: pl.DataFrame, reference: pl.DataFrame, *, signal_type: str,
                   features: Sequence[str], kinds: Mapping[str, FeatureKind],
-                  thresholds: Mapping[str, Mapping[str, float]],
-                  on_feature: Callable[[str], None] | None = None, workers: int = DEFAULT_WORKERS) -> SignalResult:
+                  thresholds: Mapping[str, Mapping[str, Threshold]],
+                  on_feature: Callable[[str], None] | None = None, workers: int = DEFAULT_WORKERS,
+                  significance: Significance | None = DEFAULT_SIGNIFICANCE, binning: Binning = "equal_width",
+                  pool_sparse: bool | None = None) -> SignalResult:
     """Drift of every feature between two windows; ``kinds`` says how each feature is compared.
 
-    ``thresholds`` maps a feature kind to ``{metric: threshold}``; metrics without one are still
+    ``thresholds`` maps a feature kind to ``{metric: threshold}``, a number or ``'auto'`` (the
+    (1 - alpha) quantile of the metric's null at the current sizes); metrics without one are still
     computed and stored, with a null threshold and verdict. ``workers`` features are computed at once.
+    ``significance`` (default ``Significance()``: alpha 0.01, Holm) gates every verdict, corrected across
+    the features per metric; ``None`` reproduces Azure ML's verdicts and values exactly. ``binning`` and
+    ``pool_sparse``: see ``numerical_drift`` and ``categorical_drift``.
     """
+    check_thresholds(thresholds, significance)
+    if binning not in ("equal_width", "quantile"):
+        raise ValueError(f"binning is {binning!r}; valid: equal_width, quantile")
 
     def one(feature: str) -> FeatureResult:
         ref, prod = reference.get_column(feature), production.get_column(feature)
         if kinds[feature] == "numerical":
-            result = numerical_drift(ref, prod, thresholds=thresholds.get("numerical", {}))
+            result = numerical_drift(ref, prod, thresholds=thresholds.get("numerical", {}),
+                                     significance=significance, binning=binning)
         else:
-            result = categorical_drift(ref, prod, thresholds=thresholds.get("categorical", {}))
+            result = categorical_drift(ref, prod, thresholds=thresholds.get("categorical", {}),
+                                       significance=significance, pool_sparse=pool_sparse)
         if on_feature is not None:
             on_feature(feature)
         return result
@@ -140,8 +222,10 @@ def compute_drift(production: pl.DataFrame, reference: pl.DataFrame, *, signal_t
     # numpy's sorts and merges release the GIL: features overlap on a multi-core instance.
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(features)))) as pool:
         results = dict(zip(features, pool.map(one, features), strict=True))
+    if significance is not None:
+        results = apply_gate(results, significance)
     return SignalResult(type=signal_type, status="completed", features=results,
                         row_counts={"reference": reference.height, "production": production.height})
 
 
-__all__ = ["OTHER", "TOP_CATEGORIES", "categorical_drift", "compute_drift", "numerical_drift"]
+__all__ = ["OTHER", "TOP_CATEGORIES", "Binning", "Threshold", "categorical_drift", "compute_drift", "numerical_drift"]

@@ -48,6 +48,76 @@ def sturges_edges(reference: np.ndarray, production: np.ndarray, *, constant_hal
     return np.linspace(lo, hi, k + 1)
 
 
+def quantile_edges(reference: np.ndarray, production: np.ndarray, *, constant_halfwidth: float = 0.005
+                   ) -> np.ndarray:
+    r"""Bin edges at the reference's quantiles, with Sturges' count and open end bins.
+
+    .. math:: k = \lceil \log_2 \min(n_r, n_p) + 1 \rceil, \quad
+              e_0 = m, \quad e_i = \hat Q_r(i / k),\ i = 1..k-1, \quad e_k = M
+
+    where :math:`\hat Q_r` is the reference's empirical quantile function (numpy's default linear
+    interpolation) and :math:`m, M` the minimum and maximum over both samples, so the end bins hold
+    everything below :math:`\hat Q_r(1/k)` and above :math:`\hat Q_r(1 - 1/k)`: they are open. Each bin
+    holds about :math:`n_r / k` reference values, so skewed data no longer fall into one bin. Tied
+    quantiles (discrete data) are merged, so there may be fewer than :math:`k` bins. Constant data get
+    :func:`sturges_edges`' single bin.
+
+    >>> edges = quantile_edges(np.array([0.0, 1.0, 2.0, 3.0, 100.0]), np.array([1.0, 2.0, 5.0, 7.0]))
+    >>> [round(float(e), 3) for e in edges]
+    [0.0, 1.333, 2.667, 100.0]
+    """
+    lo = min(reference[0], production[0])
+    hi = max(reference[-1], production[-1])
+    if lo == hi:
+        return sturges_edges(reference, production, constant_halfwidth=constant_halfwidth)
+    k = math.ceil(math.log2(min(len(reference), len(production))) + 1)
+    inner = np.unique(np.quantile(reference, np.arange(1, k) / k))
+    inner = inner[(inner > lo) & (inner < hi)]
+    return np.concatenate(([lo], inner, [hi]))
+
+
+def pool_sparse(reference_counts: np.ndarray, production_counts: np.ndarray, *, min_expected: float = 5.0
+                ) -> tuple[np.ndarray, np.ndarray]:
+    r"""Merge the cells of a 2 x k table whose expected count is below ``min_expected`` (Cochran's rule).
+
+    The expected count of cell :math:`i` in the smaller sample is :math:`E_i = \min(n_r, n_p)\,
+    (c^r_i + c^p_i) / (n_r + n_p)`. The sparse cells (:math:`E_i` < ``min_expected``), in increasing order
+    of their pooled count, are summed into consecutive groups, each closed as soon as its expected count
+    reaches the bound; a last group still below it joins the smallest other cell. Kept cells come first,
+    in their order, then the groups. The grouping depends only on the pooled counts, which "no change"
+    leaves fixed, so the test stays valid. When pooling would leave a single cell the table is returned
+    unchanged (nothing is left to compare). Cochran (1954), doi:10.2307/3001666.
+
+    >>> [c.tolist() for c in pool_sparse(np.array([50, 30, 3, 4]), np.array([50, 30, 3, 3]))]
+    [[50, 30, 7], [50, 30, 6]]
+    >>> [c.tolist() for c in pool_sparse(np.array([50, 30, 1, 2]), np.array([50, 30, 1, 1]))]
+    [[50, 33], [50, 32]]
+    """
+    ref = np.asarray(reference_counts, dtype=np.int64)
+    prod = np.asarray(production_counts, dtype=np.int64)
+    pooled = ref + prod
+    expected = min(ref.sum(), prod.sum()) * pooled / max(pooled.sum(), 1)
+    sparse = np.flatnonzero(expected < min_expected)
+    if len(sparse) == 0:
+        return ref, prod
+    cells = [[int(i)] for i in np.flatnonzero(expected >= min_expected)]
+    group: list[int] = []
+    for i in sparse[np.argsort(pooled[sparse], kind="stable")]:
+        group.append(int(i))
+        if expected[group].sum() >= min_expected:
+            cells.append(group)
+            group = []
+    if group:
+        if not cells:
+            return ref, prod
+        smallest = min(range(len(cells)), key=lambda j: pooled[cells[j]].sum())
+        cells[smallest] = cells[smallest] + group
+    if len(cells) < 2:
+        return ref, prod
+    return (np.array([ref[c].sum() for c in cells], dtype=np.int64),
+            np.array([prod[c].sum() for c in cells], dtype=np.int64))
+
+
 def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Counts in ``[e_i, e_{i+1})`` with the last bin closed, as ``np.histogram``, from a sorted array.
 
@@ -172,7 +242,8 @@ def ks_two_sample_pvalue(reference: np.ndarray, production: np.ndarray, *, gap: 
     return float(np.clip(stats.kstwo.sf(d, np.round(en)), 0, 1))
 
 
-def chi_squared_pvalue(reference_counts: np.ndarray, production_counts: np.ndarray) -> float:
+def chi_squared_pvalue(reference_counts: np.ndarray, production_counts: np.ndarray, *,
+                       min_expected: float = 0.0) -> float:
     r"""Pearson's chi-squared test of homogeneity of two samples over the union of categories.
 
     .. math:: \chi^2 = \sum_{s \in \{r,p\}} \sum_i \frac{(c^s_i - E^s_i)^2}{E^s_i}, \quad
@@ -180,11 +251,16 @@ def chi_squared_pvalue(reference_counts: np.ndarray, production_counts: np.ndarr
 
     with :math:`k - 1` degrees of freedom, no continuity correction (scipy ``chi2_contingency`` on the
     2 x k table). A single category gives p = 1. Unlike Azure ML's goodness-of-fit variant, a category
-    unseen in the reference does not force p = 0. Pearson (1900), doi:10.1080/14786440009463897.
+    unseen in the reference does not force p = 0. With ``min_expected`` > 0 the sparse cells are first
+    pooled by :func:`pool_sparse` (the asymptotic law holds only when the expected counts are not small;
+    ``0``, the default, is the unpooled test). Pearson (1900), doi:10.1080/14786440009463897.
 
     >>> chi_squared_pvalue(np.array([10, 20]), np.array([10, 20]))
     1.0
     """
+    if min_expected > 0:
+        reference_counts, production_counts = pool_sparse(reference_counts, production_counts,
+                                                          min_expected=min_expected)
     if len(reference_counts) < 2:
         return 1.0
     table = np.vstack((reference_counts, production_counts))
@@ -199,6 +275,8 @@ __all__ = [
     "jensen_shannon_distance",
     "ks_two_sample_pvalue",
     "normalized_wasserstein_distance",
+    "pool_sparse",
     "population_stability_index",
+    "quantile_edges",
     "sturges_edges",
 ]

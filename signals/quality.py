@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from signals.gate import DEFAULT_SIGNIFICANCE, Significance, apply_gate, gated
 from signals.info import GREATER_IS_BETTER, FeatureKind
+from signals.rates import rate_pvalue, unique_extremes
 from signals.results import FeatureResult, MetricResult, SignalResult, judge
 
 RATES = ("null_value_rate", "data_type_error_rate", "out_of_bounds_rate")
@@ -183,8 +185,43 @@ def _count(column: Conformed, *, kind: FeatureKind, bounds: tuple[float, float] 
                    out_of_bounds=oob)
 
 
+def _estimated_reference_counts(ref: Conformed, counts: _Counts, *, kind: FeatureKind) -> dict[str, float | None]:
+    """Reference counts as rates of new rows (``signals.rates``): leave-one-out for out of bounds."""
+    oob: float | None = counts.out_of_bounds
+    if oob is not None:
+        valid = ref.values.filter(~ref.null & ~ref.type_error)
+        if kind == "numerical":
+            finite = valid.cast(pl.Float64).filter(valid.cast(pl.Float64).is_finite())
+            lo, hi = finite.min(), finite.max()
+            oob += unique_extremes(len(finite), int((finite == lo).sum()), int((finite == hi).sum()))
+        else:
+            seen = valid.cast(pl.String).value_counts()
+            oob += int((seen["count"] == 1).sum())
+    return {"null_value_rate": counts.null, "data_type_error_rate": counts.type_error, "out_of_bounds_rate": oob}
+
+
+def _gated_rates(prod_rates: Mapping[str, float | None], prod_counts: _Counts, ref_counts: _Counts,
+                 estimated: Mapping[str, float | None], thresholds: Mapping[str, float],
+                 reasons: Mapping[str, str | None], significance: Significance) -> dict[str, MetricResult]:
+    """Threshold = estimated reference rate + delta; p-value from ``rate_pvalue``; gated as a family of one."""
+    raw = {"null_value_rate": prod_counts.null, "data_type_error_rate": prod_counts.type_error,
+           "out_of_bounds_rate": prod_counts.out_of_bounds}
+    out: dict[str, MetricResult] = {}
+    for name in RATES:
+        delta, x_r, x_p = thresholds.get(name), estimated[name], raw[name]
+        base = None if x_r is None or ref_counts.rows == 0 else x_r / ref_counts.rows
+        effective = None if delta is None or base is None else base + delta
+        result = judge(prod_rates[name], effective, greater_is_better=name in GREATER_IS_BETTER, reason=reasons[name])
+        if result.value is not None and x_r is not None and x_p is not None:
+            p = rate_pvalue(x_p, prod_counts.rows, x_r, ref_counts.rows, delta=delta or 0.0)
+            result = gated(result.model_copy(update={"p_value": p}), p, significance)
+        out[name] = result
+    return out
+
+
 def feature_quality(reference: pl.Series, production: pl.Series, *, kind: FeatureKind,
-                    thresholds: Mapping[str, float]) -> FeatureResult:
+                    thresholds: Mapping[str, float],
+                    significance: Significance | None = DEFAULT_SIGNIFICANCE) -> FeatureResult:
     r"""The three data quality rates of one feature on both windows, judged as reference rate + delta.
 
     .. math:: r^{null} = \frac{\#\{\text{null or NaN}\}}{n}, \quad
@@ -194,7 +231,11 @@ def feature_quality(reference: pl.Series, production: pl.Series, *, kind: Featur
     for numerical features, where :math:`[m_r, M_r]` is the range of the reference's finite values, and
     :math:`r^{oob} = \#\{x \notin C_r\} / n` for categorical ones, :math:`C_r` the reference's values (as
     text). :math:`n` counts every row of the window. ``thresholds`` maps a rate to its delta
-    :math:`\delta`; the stored threshold is :math:`r_r + \delta` and breach is :math:`r_p > r_r + \delta`.
+    :math:`\delta`. With ``significance=None`` (Azure ML) the stored threshold is :math:`r_r + \delta`
+    and breach is :math:`r_p > r_r + \delta`. With the gate on (default) the threshold is
+    :math:`\hat r_r + \delta` with :math:`\hat r_r` the reference rate estimated as a rate of new rows
+    (leave-one-out for out of bounds, ``signals.rates``) and breach also needs the one-sided test of
+    ``signals.rates.rate_pvalue`` to be significant after correction across the signal's features.
     """
     ref = conform(reference, reference.dtype)
     prod = conform(production, reference.dtype)
@@ -208,17 +249,26 @@ def feature_quality(reference: pl.Series, production: pl.Series, *, kind: Featur
     ref_rates, prod_rates = ref_counts.rates(), prod_counts.rates()
     undefined_oob = ("reference has no finite values: its bounds are undefined" if kind == "numerical"
                      else "reference has no non-null values: its categories are undefined")
+    reasons: dict[str, str | None] = {
+        name: "no production rows" if prod_counts.rows == 0
+        else undefined_oob if name == "out_of_bounds_rate" and prod_rates[name] is None else None
+        for name in RATES
+    }
     metrics: dict[str, MetricResult] = {}
-    for name in RATES:
-        delta = thresholds.get(name)
-        base = ref_rates[name]
-        effective = None if delta is None or base is None else base + delta
-        reason = undefined_oob if name == "out_of_bounds_rate" and prod_rates[name] is None else None
-        if prod_counts.rows == 0:
-            reason = "no production rows"
-        metrics[name] = judge(prod_rates[name], effective, greater_is_better=name in GREATER_IS_BETTER,
-                              reason=reason)
-    details: dict[str, object] = {
+    details: dict[str, object] = {}
+    if significance is None:
+        for name in RATES:
+            delta, base = thresholds.get(name), ref_rates[name]
+            effective = None if delta is None or base is None else base + delta
+            metrics[name] = judge(prod_rates[name], effective, greater_is_better=name in GREATER_IS_BETTER,
+                                  reason=reasons[name])
+    else:
+        estimated = _estimated_reference_counts(ref, ref_counts, kind=kind)
+        metrics = _gated_rates(prod_rates, prod_counts, ref_counts, estimated, thresholds, reasons, significance)
+        details["estimated_reference_rates"] = {
+            name: None if x is None or ref_counts.rows == 0 else x / ref_counts.rows for name, x in estimated.items()
+        }
+    details |= {
         "reference_rates": ref_rates,
         "threshold_deltas": {name: thresholds.get(name) for name in RATES},
         "counts": {"reference": ref_counts.to_dict(), "production": prod_counts.to_dict()},
@@ -235,15 +285,22 @@ def feature_quality(reference: pl.Series, production: pl.Series, *, kind: Featur
 def compute_quality(production: pl.DataFrame, reference: pl.DataFrame, *, signal_type: str,
                     features: Sequence[str], kinds: Mapping[str, FeatureKind],
                     thresholds: Mapping[str, Mapping[str, float]],
-                    on_feature: Callable[[str], None] | None = None) -> SignalResult:
-    """Data quality of every feature; ``thresholds`` maps a feature kind to ``{rate: delta}``."""
+                    on_feature: Callable[[str], None] | None = None,
+                    significance: Significance | None = DEFAULT_SIGNIFICANCE) -> SignalResult:
+    """Data quality of every feature; ``thresholds`` maps a feature kind to ``{rate: delta}``.
+
+    ``significance`` (default alpha 0.01, Holm across the features per rate) gates each verdict; ``None``
+    gives Azure ML's bare ``r_p > r_r + delta`` verdicts.
+    """
     results: dict[str, FeatureResult] = {}
     for feature in features:
         kind = kinds[feature]
         results[feature] = feature_quality(reference.get_column(feature), production.get_column(feature),
-                                           kind=kind, thresholds=thresholds.get(kind, {}))
+                                           kind=kind, thresholds=thresholds.get(kind, {}), significance=significance)
         if on_feature is not None:
             on_feature(feature)
+    if significance is not None:
+        results = apply_gate(results, significance)
     return SignalResult(type=signal_type, status="completed", features=results,
                         row_counts={"reference": reference.height, "production": production.height})
 

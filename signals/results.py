@@ -9,13 +9,23 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+#: Fields of ``MetricResult`` set only by the significance gate.
+GATE_FIELDS = ("p_value", "null_quantile", "significant", "gate_reason")
 
 SignalStatus = Literal["completed", "failed", "skipped", "unsupported", "insufficient_data"]
 
 
 class MetricResult(BaseModel):
-    """One metric's value, the threshold applied (``None`` when none is configured) and the verdict."""
+    """One metric's value, the threshold applied (``None`` when none is configured) and the verdict.
+
+    With the significance gate on (``signals.gate``), ``p_value`` is the metric's p-value under "no
+    change" at the current sample sizes, ``null_quantile`` the (1 - alpha) quantile of its null in the
+    metric's own units, ``significant`` the verdict after multiplicity control across the signal's
+    features, and ``gate_reason`` says why a value past its threshold did not breach. With the gate off
+    all four stay ``None`` and ``breached`` is the bare threshold comparison (Azure ML's verdict).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -24,6 +34,26 @@ class MetricResult(BaseModel):
     direction: Literal["greater_is_better", "less_is_better"]
     breached: bool | None = None
     reason: str | None = Field(None, description="Why the value is null, when it is.")
+    p_value: float | None = Field(None, description="P-value under no change, when the gate is on.")
+    null_quantile: float | None = Field(None, description="The (1 - alpha) quantile of the metric's null.")
+    significant: bool | None = Field(None, description="Significant after multiplicity control.")
+    gate_reason: str | None = Field(None, description="Why a value past its threshold did not breach.")
+
+    @model_serializer(mode="wrap")
+    def _without_unset_gate(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """Gate fields are left out while null, so results with the gate off serialise as before it existed."""
+        data: dict[str, object] = handler(self)
+        for key in GATE_FIELDS:
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+    @property
+    def past_threshold(self) -> bool | None:
+        """The bare threshold comparison: below it for greater-is-better metrics, above it otherwise."""
+        if self.value is None or self.threshold is None:
+            return None
+        return self.value < self.threshold if self.direction == "greater_is_better" else self.value > self.threshold
 
 
 class Histogram(BaseModel):
@@ -93,4 +123,4 @@ def judge(value: float | None, threshold: float | None, *, greater_is_better: bo
     return MetricResult(value=value, threshold=threshold, direction=direction, breached=breached)
 
 
-__all__ = ["FeatureResult", "Histogram", "MetricResult", "SignalResult", "SignalStatus", "judge"]
+__all__ = ["GATE_FIELDS", "FeatureResult", "Histogram", "MetricResult", "SignalResult", "SignalStatus", "judge"]

@@ -44,7 +44,8 @@ def test_numerical_feature_uses_its_own_non_null_finite_values() -> None:
 def test_categorical_feature_over_the_union_of_categories() -> None:
     ref = pl.Series("c", ["a"] * 50 + ["b"] * 30 + [None] * 5)
     prod = pl.Series("c", ["a"] * 20 + ["b"] * 20 + ["new"] * 10)
-    result = categorical_drift(ref, prod,
+    # significance=None: Azure ML's unpooled chi-squared value and bare threshold verdict
+    result = categorical_drift(ref, prod, significance=None,
                                thresholds={"jensen_shannon_distance": 0.1, "pearsons_chi_squared_test": 0.01})
     rc, pc = np.array([50, 30, 0]), np.array([20, 20, 10])
     assert result.metrics["jensen_shannon_distance"].value == pytest.approx(
@@ -98,13 +99,16 @@ def test_constant_column_and_single_row() -> None:
 
 
 def test_threshold_of_zero_is_honoured_and_equality_never_breaches() -> None:
+    # the bare threshold rule (significance=None): three rows are never significant under the gate
     same = pl.Series([1.0, 2.0, 3.0])
-    result = numerical_drift(same, same, thresholds={"normalized_wasserstein_distance": 0.0,
-                                                     "two_sample_kolmogorov_smirnov_test": 1.0})
+    result = numerical_drift(same, same, significance=None,
+                             thresholds={"normalized_wasserstein_distance": 0.0,
+                                         "two_sample_kolmogorov_smirnov_test": 1.0})
     assert result.metrics["normalized_wasserstein_distance"].threshold == 0.0
     assert result.metrics["normalized_wasserstein_distance"].breached is False  # 0 > 0 is false
     assert result.metrics["two_sample_kolmogorov_smirnov_test"].breached is False  # 1 < 1 is false
-    shifted = numerical_drift(same, pl.Series([1.0, 2.0, 3.5]), thresholds={"normalized_wasserstein_distance": 0.0})
+    shifted = numerical_drift(same, pl.Series([1.0, 2.0, 3.5]), significance=None,
+                              thresholds={"normalized_wasserstein_distance": 0.0})
     assert shifted.metrics["normalized_wasserstein_distance"].breached is True
 
 

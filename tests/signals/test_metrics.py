@@ -134,3 +134,40 @@ def test_identical_samples_give_zero_distance_and_p_one() -> None:
 def test_single_value_reference_uses_the_std_floor() -> None:
     ref, prod = np.array([1.0]), np.array([1.5, 2.5])
     assert m.normalized_wasserstein_distance(ref, prod) == pytest.approx(stats.wasserstein_distance(ref, prod) / 0.001)
+
+
+def test_pooled_chi_squared_equals_scipy_on_the_table_pooled_by_hand() -> None:
+    ref = np.array([500, 300, 100, 20, 6, 3, 2, 1])
+    prod = np.array([50, 28, 12, 1, 1, 0, 1, 1])
+    # smaller sample n = 94 of N = 1025: cells 3..7 (pooled 21, 7, 3, 3, 2) have E = 94 * pooled / N < 5,
+    # and together E = 94 * 36 / 1025 = 3.3 < 5: one group, merged into the smallest kept cell (cell 2)
+    expected = 94 * (ref + prod) / 1025
+    assert (expected[3:] < 5).all()
+    assert (expected[:3] >= 5).all()
+    by_hand = np.array([[500, 300, 100 + 20 + 6 + 3 + 2 + 1], [50, 28, 12 + 1 + 1 + 0 + 1 + 1]])
+    assert m.chi_squared_pvalue(ref, prod, min_expected=5) == pytest.approx(
+        stats.chi2_contingency(by_hand, correction=False).pvalue, rel=1e-12)
+    assert m.chi_squared_pvalue(ref, prod) == pytest.approx(
+        stats.chi2_contingency(np.vstack((ref, prod)), correction=False).pvalue, rel=1e-12)
+
+
+def test_pooling_groups_sparse_cells_until_each_group_is_expected_five() -> None:
+    ref, prod = np.array([100] * 4 + [1] * 40), np.array([100] * 4 + [1] * 40)
+    pooled_ref, pooled_prod = m.pool_sparse(ref, prod)
+    # n = 440, E of a one-row cell pair = 440 * 2 / 880 = 1: groups of 5 such cells
+    assert pooled_ref.tolist() == [100] * 4 + [5] * 8
+    assert pooled_prod.sum() == prod.sum()
+
+
+def test_quantile_edges_are_the_reference_quantiles_with_open_ends() -> None:
+    rng = np.random.default_rng(2)
+    ref, prod = np.sort(rng.lognormal(size=5000)), np.sort(rng.lognormal(0.2, 1, size=700))
+    edges = m.quantile_edges(ref, prod)
+    k = math.ceil(math.log2(700) + 1)
+    np.testing.assert_allclose(edges[1:-1], np.quantile(ref, np.arange(1, k) / k))
+    assert edges[0] == min(ref[0], prod[0])
+    assert edges[-1] == max(ref[-1], prod[-1])
+    counts = m.bin_counts(ref, edges)
+    assert counts.sum() == 5000
+    assert counts.max() - counts.min() <= 2  # equal-mass bins
+    assert np.histogram(ref, edges)[0].tolist() == counts.tolist()

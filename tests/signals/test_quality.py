@@ -52,7 +52,8 @@ def test_threshold_is_reference_rate_plus_delta_and_equality_never_breaches() ->
     at = pl.Series("x", [None, None] + [1.0] * 8)  # 0.2 == 0.1 + 0.1
     above = pl.Series("x", [None, None, None] + [1.0] * 7)
     deltas = {"null_value_rate": 0.1, "out_of_bounds_rate": 0.0}
-    equal = feature_quality(ref, at, kind="numerical", thresholds=deltas)
+    # Azure ML's bare rule (significance=None): 10 rows are never significant under the gate
+    equal = feature_quality(ref, at, kind="numerical", thresholds=deltas, significance=None)
     assert equal.metrics["null_value_rate"].value == pytest.approx(0.2)
     assert equal.metrics["null_value_rate"].threshold == pytest.approx(0.2)
     assert equal.metrics["null_value_rate"].breached is False
@@ -61,14 +62,17 @@ def test_threshold_is_reference_rate_plus_delta_and_equality_never_breaches() ->
                                                  "out_of_bounds_rate": 0.0}
     assert equal.metrics["data_type_error_rate"].threshold is None
     assert equal.metrics["data_type_error_rate"].breached is None
-    assert feature_quality(ref, above, kind="numerical", thresholds=deltas).metrics["null_value_rate"].breached
+    assert feature_quality(ref, above, kind="numerical", thresholds=deltas,
+                           significance=None).metrics["null_value_rate"].breached
 
 
 def test_zero_delta_alerts_on_any_increase_only() -> None:
     ref = pl.Series("c", ["a", "b", None, "a"])
-    same = feature_quality(ref, pl.Series("c", ["b", None, "a", "a"]), kind="categorical", thresholds=ALL_ZERO)
+    same = feature_quality(ref, pl.Series("c", ["b", None, "a", "a"]), kind="categorical", thresholds=ALL_ZERO,
+                           significance=None)  # Azure ML's bare rule
     assert not same.breached
-    worse = feature_quality(ref, pl.Series("c", ["b", None, None, "a"]), kind="categorical", thresholds=ALL_ZERO)
+    worse = feature_quality(ref, pl.Series("c", ["b", None, None, "a"]), kind="categorical", thresholds=ALL_ZERO,
+                            significance=None)
     assert worse.metrics["null_value_rate"].breached is True
     assert worse.metrics["null_value_rate"].threshold == pytest.approx(0.25)
 
@@ -76,7 +80,7 @@ def test_zero_delta_alerts_on_any_increase_only() -> None:
 def test_numeric_reference_counts_text_that_does_not_parse_as_type_errors() -> None:
     ref = pl.Series("n", [1.0, 2.0, 10.0])
     prod = pl.Series("n", ["1", "2.5", "abc", None, "", " 3 ", "11", "nan"])
-    result = feature_quality(ref, prod, kind="numerical", thresholds=ALL_ZERO)
+    result = feature_quality(ref, prod, kind="numerical", thresholds=ALL_ZERO, significance=None)  # 8 rows
     texts = prod.to_list()
     parsed = []
     for t in texts:
@@ -157,7 +161,7 @@ def test_compute_quality_uses_each_kinds_thresholds_and_reports_progress() -> No
                              kinds={"x": "numerical", "c": "categorical"},
                              thresholds={"numerical": {"out_of_bounds_rate": 0.3},
                                          "categorical": {"out_of_bounds_rate": 0.2}},
-                             on_feature=seen.append)
+                             on_feature=seen.append, significance=None)  # 4 rows: Azure ML's bare rule
     assert seen == ["x", "c"]
     assert result.features["x"].metrics["out_of_bounds_rate"].breached is False  # 0.25 <= 0.3
     assert result.features["c"].metrics["out_of_bounds_rate"].breached is True  # 0.25 > 0.2

@@ -1,0 +1,214 @@
+"""Benchmark: false alarms and power of today's verdicts and of the significance gate (issue 12).
+
+No drift: both windows from the same law, a fresh 100k-row reference per repetition, production of n
+rows. Five laws: normal, lognormal, Poisson(3), 10 and 1000 Zipf categories (p_i proportional to 1/i).
+Rules, one feature at a time (a signal of one feature):
+
+- ``today``: the bare threshold of the issue's table (NWD > 0.1; PSI > 0.2 for lognormal; JSD > 0.1;
+  and the unpooled chi-squared p < 0.05 for 1000 categories), i.e. ``significance=None``;
+- ``gate``: the same threshold and metric with the default gate (alpha 0.01, Holm), as
+  ``compute_drift`` runs it by default (chi-squared pooled).
+
+Per run of 30 features: 30 features drawn with replacement from the repetitions of one cell, Holm across
+them, 4000 such runs (a bootstrap of the per-feature results: the features of a run are independent).
+
+Power (the same 100k reference size): 0.1 and 0.2 sigma mean shift and a 10% scale change of a normal,
+5% of the mass of 10 Zipf categories moved from the first category to the last; rules: the default gate
+(NWD > 0.1 or JSD > 0.1, gated), ``auto`` (threshold = null quantile, gated), KS p < 0.01, chi-squared
+p < 0.01 (pooled).
+
+Last, the gate's overhead: ``compute_drift`` on 1M rows x (20 numerical + 10 categorical) per side, as
+``bench_run.py`` generates them, with ``significance=None`` and with the default, best of 3.
+
+Usage: ``python bench/calibration.py [--reps 300] [--power-reps 100] [--workers 2] [--laws poisson ...]
+[--skip-power] [--skip-overhead]`` (the seeds of a cell do not depend on which laws run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import polars as pl
+
+from signals import metrics as m
+from signals.drift import categorical_drift, compute_drift, numerical_drift
+from signals.gate import DEFAULT_SIGNIFICANCE, adjust_pvalues
+
+SIZES = (50, 100, 500, 1000, 10_000, 100_000)
+N_REF = 100_000
+LAWS = ("normal", "lognormal", "poisson", "zipf10", "zipf1000")
+TODAY = {"normal": ("normalized_wasserstein_distance", 0.1), "lognormal": ("population_stability_index", 0.2),
+         "poisson": ("normalized_wasserstein_distance", 0.1), "zipf10": ("jensen_shannon_distance", 0.1),
+         "zipf1000": ("jensen_shannon_distance", 0.1)}
+SHIFTS = ("shift 0.1 sd", "shift 0.2 sd", "scale x1.1", "5% mass moved")
+ALPHA = DEFAULT_SIGNIFICANCE.alpha
+
+
+def _zipf(k: int, moved: float = 0.0) -> np.ndarray:
+    p = 1 / np.arange(1, k + 1)
+    p /= p.sum()
+    p[0] -= moved
+    p[-1] += moved
+    return p
+
+
+def draw(law: str, n: int, rng: np.random.Generator, *, shift: str | None = None) -> pl.Series:
+    if law == "normal":
+        loc = {"shift 0.1 sd": 0.1, "shift 0.2 sd": 0.2}.get(shift or "", 0.0)
+        scale = 1.1 if shift == "scale x1.1" else 1.0
+        return pl.Series("x", rng.normal(loc, scale, n))
+    if law == "lognormal":
+        return pl.Series("x", rng.lognormal(0, 1, n))
+    if law == "poisson":
+        return pl.Series("x", rng.poisson(3, n).astype(float))
+    k = 10 if law == "zipf10" else 1000
+    p = _zipf(k, 0.05 if shift else 0.0)
+    return pl.Series("c", rng.choice(k, n, p=p).astype(str))
+
+
+def no_drift_cell(args: tuple[str, int, int, int]) -> tuple[str, int, np.ndarray]:
+    """Rows of (today breach, gate past threshold, gate p-value, chi2-unpooled breach) per repetition."""
+    law, n, reps, seed = args
+    rng = np.random.default_rng(seed)
+    metric, threshold = TODAY[law]
+    rows = []
+    for _ in range(reps):
+        ref, prod = draw(law, N_REF, rng), draw(law, n, rng)
+        if law.startswith("zipf"):
+            res = categorical_drift(ref, prod, thresholds={metric: threshold})
+            joined = ref.value_counts().join(prod.value_counts(), on="c", how="full", coalesce=True).fill_null(0)
+            chi2 = m.chi_squared_pvalue(joined["count"].to_numpy(), joined["count_right"].to_numpy())
+        else:
+            res = numerical_drift(ref, prod, thresholds={metric: threshold})
+            chi2 = 1.0
+        mr = res.metrics[metric]
+        rows.append((bool(mr.past_threshold), bool(mr.past_threshold), mr.p_value, chi2 < 0.05))
+    return law, n, np.array(rows, dtype=float)
+
+
+def power_cell(args: tuple[str, int, int, int]) -> tuple[str, int, np.ndarray]:
+    """Rows of (default gate, auto, KS or chi-squared at alpha) breaches per repetition."""
+    shift, n, reps, seed = args
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(reps):
+        if shift == "5% mass moved":
+            ref, prod = draw("zipf10", N_REF, rng), draw("zipf10", n, rng, shift=shift)
+            fixed = categorical_drift(ref, prod, thresholds={"jensen_shannon_distance": 0.1})
+            auto = categorical_drift(ref, prod, thresholds={"jensen_shannon_distance": "auto"})
+            rows.append((fixed.metrics["jensen_shannon_distance"].breached,
+                         auto.metrics["jensen_shannon_distance"].breached,
+                         fixed.metrics["pearsons_chi_squared_test"].value < ALPHA))
+        else:
+            ref, prod = draw("normal", N_REF, rng), draw("normal", n, rng, shift=shift)
+            fixed = numerical_drift(ref, prod, thresholds={"normalized_wasserstein_distance": 0.1})
+            auto = numerical_drift(ref, prod, thresholds={"normalized_wasserstein_distance": "auto"})
+            rows.append((fixed.metrics["normalized_wasserstein_distance"].breached,
+                         auto.metrics["normalized_wasserstein_distance"].breached,
+                         fixed.metrics["two_sample_kolmogorov_smirnov_test"].value < ALPHA))
+    return shift, n, np.array(rows, dtype=float)
+
+
+def per_run_rate(rows: np.ndarray, rng: np.random.Generator, *, features: int = 30, runs: int = 4000) -> float:
+    """Share of bootstrap runs of ``features`` features with any gated breach after Holm."""
+    alarms = 0
+    for _ in range(runs):
+        pick = rows[rng.integers(0, len(rows), features)]
+        adjusted = adjust_pvalues(pick[:, 2], "holm")
+        alarms += bool(np.any((pick[:, 1] > 0) & (adjusted <= ALPHA)))
+    return alarms / runs
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _table(title: str, header: list[str], body: list[list[str]]) -> None:
+    print(f"\n{title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in body:
+        print("| " + " | ".join(row) + " |")
+
+
+def overhead(rows: int = 1_000_000) -> tuple[float, float]:
+    """Best-of-3 seconds of ``compute_drift`` on bench_run.py's data without and with the gate."""
+    rng = np.random.default_rng(1)
+    cats = np.array([f"cat_{j:02d}" for j in range(25)])
+
+    def side(shift: float) -> pl.DataFrame:
+        cols: dict[str, object] = {f"n{i}": rng.normal(i, 1 + i / 10, rows) + (shift if i < 3 else 0)
+                                   for i in range(20)}
+        cols |= {f"c{i}": cats[rng.integers(0, 25 - i, rows)] for i in range(10)}
+        return pl.DataFrame(cols)
+
+    ref, prod = side(0.0), side(0.2)
+    features = ref.columns
+    kinds = {f: "numerical" if f.startswith("n") else "categorical" for f in features}
+    thresholds = {"numerical": {"normalized_wasserstein_distance": 0.1},
+                  "categorical": {"jensen_shannon_distance": 0.1}}
+    times = []
+    for significance in (None, DEFAULT_SIGNIFICANCE):
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            compute_drift(prod, ref, signal_type="data_drift", features=features, kinds=kinds,  # type: ignore[arg-type]
+                          thresholds=thresholds, significance=significance)
+            best = min(best, time.perf_counter() - start)
+        times.append(best)
+    return times[0], times[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=300)
+    parser.add_argument("--power-reps", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-overhead", action="store_true")
+    parser.add_argument("--laws", nargs="*", default=list(LAWS), choices=LAWS)
+    parser.add_argument("--skip-power", action="store_true")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    laws = [law for law in LAWS if law in args.laws]
+    cells = [(law, n, args.reps, 1000 * LAWS.index(law) + j) for law in laws for j, n in enumerate(SIZES)]
+    shifts = [(s, n, args.power_reps, 50_000 + 1000 * i + j)
+              for i, s in enumerate(SHIFTS) for j, n in enumerate(SIZES)] if not args.skip_power else []
+    with ProcessPoolExecutor(args.workers) as pool:
+        null = {(law, n): r for law, n, r in pool.map(no_drift_cell, cells)}
+        power = {(s, n): r for s, n, r in pool.map(power_cell, shifts)}
+    head = ["law", "rule", *[f"n={n:,}" for n in SIZES]]
+    body = []
+    for law in laws:
+        metric, threshold = TODAY[law]
+        short = {"normalized_wasserstein_distance": "NWD", "population_stability_index": "PSI",
+                 "jensen_shannon_distance": "JSD"}[metric]
+        body.append([law, f"today: {short} > {threshold}", *[_pct(null[law, n][:, 0].mean()) for n in SIZES]])
+        gate = [_pct(((null[law, n][:, 1] > 0) & (null[law, n][:, 2] <= ALPHA)).mean()) for n in SIZES]
+        body.append([law, f"gate: {short} > {threshold}, p <= {ALPHA}", *gate])
+        if law == "zipf1000":
+            body.append([law, "today: chi-squared p < 0.05 (unpooled)",
+                         *[_pct(null[law, n][:, 3].mean()) for n in SIZES]])
+    _table(f"No drift, per feature ({args.reps} repetitions per cell)", head, body)
+    rng = np.random.default_rng(7)
+    run_body = [[law, "gate, 30 features, Holm", *[_pct(per_run_rate(null[law, n], rng)) for n in SIZES]]
+                for law in laws]
+    _table("No drift, per run of 30 features (4000 bootstrap runs per cell)", head, run_body)
+    power_body = []
+    for s in [] if args.skip_power else SHIFTS:
+        other = "chi-squared" if s == "5% mass moved" else "KS"
+        metric = "JSD" if s == "5% mass moved" else "NWD"
+        for col, rule in enumerate((f"gate: {metric} > 0.1", f"auto: {metric}", f"{other} p < {ALPHA}")):
+            power_body.append([s, rule, *[_pct(power[s, n][:, col].mean()) for n in SIZES]])
+    if power_body:
+        _table(f"Power, per feature ({args.power_reps} repetitions per cell, alpha {ALPHA})", head, power_body)
+    print(f"\nsimulation: {time.perf_counter() - start:.0f} s on {args.workers} workers")
+    if not args.skip_overhead:
+        off, on = overhead()
+        print(f"\ncompute_drift 1M x 30: gate off {off:.2f} s, gate on {on:.2f} s, ratio {on / off:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+r"""The significance gate: a metric breaches only when past its threshold **and** significant.
+
+Thresholds keep their meaning as effect sizes; the gate adds that the change is statistically real at
+the current sample sizes. For each metric of a signal, the p-values of its :math:`m` features form one
+family, corrected for multiplicity:
+
+* Holm (1979), doi:10.2307/4615733, the default, controls the family-wise error rate (the chance of any
+  false alarm among the :math:`m` features) at :math:`\alpha`. With :math:`p_{(1)} \le \dots \le p_{(m)}`,
+
+  .. math:: \tilde p_{(i)} = \max_{j \le i} \min\bigl(1, (m - j + 1)\, p_{(j)}\bigr)
+
+* Benjamini & Hochberg (1995), doi:10.1111/j.2517-6161.1995.tb02031.x, ``correction="bh"``, controls the
+  false discovery rate (``scipy.stats.false_discovery_control``):
+
+  .. math:: \tilde p_{(i)} = \min_{j \ge i} \min\bigl(1, m\, p_{(j)} / j\bigr)
+
+A metric is significant when :math:`\tilde p \le \alpha`. ``significance=None`` (off) leaves every
+verdict as the bare threshold comparison, as in Azure ML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+from signals.results import FeatureResult, MetricResult, SignalResult
+
+Correction = Literal["holm", "bh"]
+CORRECTIONS: tuple[Correction, ...] = ("holm", "bh")
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class Significance:
+    """Settings of the gate: level, multiplicity correction, and the resampled nulls' size and seed.
+
+    ``alpha`` (0.01) is the family-wise level of each metric across a signal's features; ``replicates``
+    (1000) and ``seed`` (0) fix the resampled nulls, so the same windows always give the same p-values.
+    """
+
+    alpha: float = 0.01
+    correction: Correction = "holm"
+    replicates: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"significance.alpha is {self.alpha}; it must be between 0 and 1 (exclusive)")
+        if self.correction not in CORRECTIONS:
+            raise ValueError(f"significance.correction is {self.correction!r}; valid: {', '.join(CORRECTIONS)}")
+        if self.replicates < 100:
+            raise ValueError(f"significance.replicates is {self.replicates}; use at least 100")
+
+
+DEFAULT_SIGNIFICANCE = Significance()
+
+
+def adjust_pvalues(pvalues: Sequence[float], correction: Correction = "holm") -> np.ndarray:
+    """Multiplicity-adjusted p-values, in the order given (see the module docstring)."""
+    p = np.asarray(pvalues, dtype=float)
+    if len(p) == 0:
+        return p
+    if correction == "bh":
+        return np.asarray(stats.false_discovery_control(p, method="bh"))
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    stepped = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    adjusted = np.empty(m)
+    adjusted[order] = stepped
+    return adjusted
+
+
+def check_thresholds(thresholds: Mapping[str, Mapping[str, float | str]], significance: Significance | None) -> None:
+    """``auto`` needs a null to take a quantile of: reject it up front when the gate is off."""
+    for kind, values in thresholds.items():
+        for name, value in values.items():
+            if isinstance(value, str) and value != AUTO:
+                raise ValueError(f"threshold of `{name}` ({kind}) is {value!r}; use a number or 'auto'")
+            if value == AUTO and significance is None:
+                raise ValueError(f"threshold of `{name}` ({kind}) is 'auto', which needs significance; "
+                                 "significance is off (None): give a number or turn significance on")
+
+
+def gated(result: MetricResult, adjusted: float | None, significance: Significance) -> MetricResult:
+    """``result`` with ``significant`` and ``breached`` = past threshold and adjusted p <= alpha."""
+    if result.p_value is None or adjusted is None:
+        return result
+    significant = bool(adjusted <= significance.alpha)
+    past = result.past_threshold
+    breached = None if past is None else past and significant
+    why = None
+    if past and not significant:
+        why = (f"past its threshold but not significant: p = {result.p_value:.3g}, {significance.correction}"
+               f"-adjusted {adjusted:.3g} > alpha {significance.alpha:g}")
+    return result.model_copy(update={"significant": significant, "breached": breached, "gate_reason": why})
+
+
+def apply_gate(features: Mapping[str, FeatureResult], significance: Significance) -> dict[str, FeatureResult]:
+    """Correct each metric's p-values across the features and set every verdict from the adjusted ones."""
+    names = dict.fromkeys(n for f in features.values() for n in f.metrics)
+    updated: dict[str, dict[str, MetricResult]] = {f: dict(r.metrics) for f, r in features.items()}
+    for name in names:
+        family = [f for f, r in features.items() if name in r.metrics and r.metrics[name].p_value is not None]
+        adjusted = adjust_pvalues([features[f].metrics[name].p_value for f in family],  # type: ignore[misc]
+                                  significance.correction)
+        for f, adj in zip(family, adjusted, strict=True):
+            updated[f][name] = gated(features[f].metrics[name], float(adj), significance)
+    return {f: r.model_copy(update={"metrics": updated[f]}) for f, r in features.items()}
+
+
+@dataclass(frozen=True)
+class DriftCount:
+    """How many features of a signal breached, and how many would by chance alone at this alpha."""
+
+    drifted: int
+    features: int
+    alpha: float
+    correction: Correction | None
+
+    @property
+    def expected_by_chance(self) -> float:
+        r"""Without correction :math:`m\alpha` false alarms are expected when nothing changed; with Holm or
+        BH the chance of any false alarm is at most :math:`\alpha` (the family-wise rate; for BH under no
+        change at all), so at most :math:`\alpha` features are expected to breach by chance per metric."""
+        return self.alpha if self.correction else self.features * self.alpha
+
+    def sentence(self) -> str:
+        """E.g. ``3 of 30 features drifted (expected by chance at alpha 0.01: at most 0.01)``."""
+        bound = "at most " if self.correction else ""
+        how = f", {self.correction}" if self.correction else ", uncorrected"
+        return (f"{self.drifted} of {self.features} features drifted (expected by chance at alpha "
+                f"{self.alpha:g}{how}: {bound}{self.expected_by_chance:.3g})")
+
+
+def drift_count(result: SignalResult, significance: Significance | None, *, alpha: float = 0.05) -> DriftCount:
+    """The run-level view of a signal; with the gate off, chance is counted at ``alpha`` uncorrected."""
+    drifted = sum(1 for f in result.features.values() if f.breached)
+    if significance is None:
+        return DriftCount(drifted, len(result.features), alpha, None)
+    return DriftCount(drifted, len(result.features), significance.alpha, significance.correction)
+
+
+__all__ = ["AUTO", "CORRECTIONS", "DEFAULT_SIGNIFICANCE", "Correction", "DriftCount", "Significance",
+           "adjust_pvalues", "apply_gate", "check_thresholds", "drift_count", "gated"]

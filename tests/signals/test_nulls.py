@@ -1,0 +1,93 @@
+"""Null laws against scipy's distributions and brute-force permutation loops on seeded data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.spatial import distance
+
+from signals import metrics as m
+from signals.nulls import MomentNull, effective_size, nwd_null, permuted_counts, table_nulls
+
+
+def test_scaled_chi2_is_exactly_scipys_chi2() -> None:
+    null = MomentNull.scaled_chi2(7, 0.25, power=1, method="x")
+    for v in (0.5, 2.0, 5.0):
+        assert null.pvalue(v) == pytest.approx(stats.chi2.sf(v / 0.25, 7), rel=1e-9)
+    assert null.quantile(0.99) == pytest.approx(0.25 * stats.chi2.ppf(0.99, 7), rel=1e-9)
+
+
+def test_closed_form_jsd_and_psi_nulls_when_no_cell_is_sparse() -> None:
+    ref, prod = np.array([4000, 3000, 2000, 1000]), np.array([400, 300, 200, 100])
+    nulls = table_nulls(ref, prod)
+    n_e = effective_size(10_000, 1_000)
+    assert nulls["jensen_shannon_distance"].method == "chi2_asymptotic"
+    assert nulls["jensen_shannon_distance"].quantile(0.99) == pytest.approx(
+        math.sqrt(stats.chi2.ppf(0.99, 3) / (8 * math.log(2) * n_e)), rel=1e-9)
+    assert nulls["population_stability_index"].pvalue(0.01) == pytest.approx(stats.chi2.sf(0.01 * n_e, 3), rel=1e-9)
+
+
+@pytest.mark.parametrize(("pooled", "n_draw"), [([30, 20, 10, 5], 25), ([5000, 300, 40, 3, 1, 1], 60)])
+def test_permuted_counts_have_the_hypergeometric_moments(pooled: list[int], n_draw: int) -> None:
+    rows = permuted_counts(np.array(pooled), n_draw, 20_000, np.random.default_rng(0))
+    total = sum(pooled)
+    for i, k in enumerate(pooled):
+        law = stats.hypergeom(total, k, n_draw)
+        assert rows[:, i].mean() == pytest.approx(law.mean(), abs=4 * law.std() / math.sqrt(20_000) + 1e-9)
+        assert rows[:, i].var() == pytest.approx(law.var(), rel=0.08, abs=1e-3)  # row draws: <= 5.3% wider
+
+
+def _brute_force_permutation_pvalue(ref: np.ndarray, prod: np.ndarray, statistic, shuffles: int, seed: int) -> float:
+    """Shuffle the pooled labels ``shuffles`` times; share of statistics at least the observed one."""
+    rng = np.random.default_rng(seed)
+    labels = np.concatenate((np.repeat(np.arange(len(ref)), ref), np.repeat(np.arange(len(prod)), prod)))
+    observed = statistic(ref, prod)
+    hits = 0
+    for _ in range(shuffles):
+        rng.shuffle(labels)
+        r = np.bincount(labels[: ref.sum()], minlength=len(ref))
+        p = np.bincount(labels[ref.sum():], minlength=len(ref))
+        hits += statistic(r, p) >= observed - 1e-12
+    return (hits + 1) / (shuffles + 1)
+
+
+def test_sparse_table_pvalue_matches_a_brute_force_permutation_loop() -> None:
+    ref = np.array([120, 60, 30, 10, 5, 3, 2, 1, 1, 1])
+    prod = np.array([14, 10, 6, 3, 2, 1, 1, 1, 0, 2])
+    nulls = table_nulls(ref, prod, replicates=4000, seed=3)
+    assert nulls["jensen_shannon_distance"].method == "permutation"
+
+    def js(r: np.ndarray, p: np.ndarray) -> float:
+        return float(distance.jensenshannon(r / r.sum(), p / p.sum(), base=2))
+
+    brute = _brute_force_permutation_pvalue(ref, prod, js, 4000, seed=5)
+    assert nulls["jensen_shannon_distance"].pvalue(js(ref, prod)) == pytest.approx(brute, abs=0.03)
+    brute_psi = _brute_force_permutation_pvalue(ref, prod, m.population_stability_index, 4000, seed=6)
+    assert nulls["population_stability_index"].pvalue(m.population_stability_index(ref, prod)) == pytest.approx(
+        brute_psi, abs=0.03)
+
+
+def test_nwd_null_quantiles_match_a_brute_force_permutation_distribution() -> None:
+    rng = np.random.default_rng(8)
+    ref, prod = np.sort(rng.lognormal(size=1500)), np.sort(rng.lognormal(size=500))
+    both = np.concatenate((ref, prod))
+    scale = float(np.std(ref, ddof=1))
+    perms = []
+    for _ in range(3000):
+        rng.shuffle(both)
+        r, p = both[:1500], both[1500:]
+        perms.append(stats.wasserstein_distance(r, p) / np.std(r, ddof=1))
+    null = nwd_null(np.sort(both), 1500, 500, scale=scale, replicates=4000, seed=1)
+    for q in (0.5, 0.9, 0.99):
+        assert null.quantile(q) == pytest.approx(np.quantile(perms, q), rel=0.12)
+
+
+def test_nwd_null_is_deterministic_for_a_seed_and_a_point_mass_for_constant_data() -> None:
+    merged = np.sort(np.random.default_rng(1).normal(size=5000))
+    assert nwd_null(merged, 4000, 1000, scale=1.0, seed=4) == nwd_null(merged, 4000, 1000, scale=1.0, seed=4)
+    constant = nwd_null(np.full(10, 3.0), 5, 5, scale=0.001)
+    assert constant.pvalue(0.0) == 1.0
+    assert constant.quantile(0.99) == 0.0
