@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 import polars as pl
@@ -9,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from monitoring.data.formats import scan_files
 from monitoring.data.mdc import read_mdc_window
-from monitoring.data.read import list_files, read_window
+from monitoring.data.read import WindowData, list_files, read_window
 from monitoring.schedule.windows import Window
 
 
@@ -22,11 +23,17 @@ class DataRef(BaseModel):
     timestamp_column: str | None = None
 
     def read(self, columns: list[str] | None = None) -> pl.DataFrame:
+        return self.read_window(columns).frame
+
+    def read_window(self, columns: list[str] | None = None) -> WindowData:
+        """The window's rows with how many files held them and how many rows had unparsable timestamps."""
         window = Window.from_dict(self.window)
         if self.source == "mdc":
-            frame = read_mdc_window(self.uri, window).frame
-            return frame.select([c for c in columns if c in frame.columns]) if columns is not None else frame
-        return read_window(self.uri, window, timestamp_column=self.timestamp_column, columns=columns).frame
+            data = read_mdc_window(self.uri, window)
+            if columns is None:
+                return data
+            return replace(data, frame=data.frame.select([c for c in columns if c in data.frame.columns]))
+        return read_window(self.uri, window, timestamp_column=self.timestamp_column, columns=columns)
 
     def columns(self) -> list[str]:
         if self.source == "mdc":

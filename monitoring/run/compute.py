@@ -126,22 +126,36 @@ def _skipped(plan: SignalPlan, production: pl.DataFrame, reference: pl.DataFrame
                         row_counts={"production": production.height, "reference": reference.height})
 
 
+def _with_unparsed(result: SignalResult, unparsed: Mapping[str, int]) -> SignalResult:
+    """The result with a note and a ``row_counts`` entry (``unparsed_timestamps_<side>``) per side whose
+    window left out rows with an unparsable timestamp: such rows are in no window and never silently lost."""
+    if not unparsed:
+        return result
+    notes = [*result.notes, *(f"{n} rows of {side} had unparsable timestamps and were left out"
+                              for side, n in unparsed.items())]
+    counts = {**result.row_counts, **{f"unparsed_timestamps_{side}": n for side, n in unparsed.items()}}
+    return result.model_copy(update={"notes": notes, "row_counts": counts})
+
+
 def _read(plan: SignalPlan, info: SignalInfo,
-          features: list[str]) -> tuple[pl.DataFrame, pl.DataFrame] | SignalResult:
-    """Both windows with the columns the signal reads; an empty window is skipped."""
+          features: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]] | SignalResult:
+    """Both windows with the columns the signal reads and the unparsable timestamp counts per side; an
+    empty window is skipped."""
     assert plan.production is not None
     assert plan.reference is not None
     segment_column = plan.segment["feature_name"] if plan.segment else None
     prod_columns, ref_columns = info.columns(features, plan.options, segment_column)
-    production = plan.production.read(prod_columns)
-    reference = plan.reference.read(ref_columns)
+    prod_data, ref_data = plan.production.read_window(prod_columns), plan.reference.read_window(ref_columns)
+    production, reference = prod_data.frame, ref_data.frame
+    unparsed = {side: data.unparsed_timestamps for side, data in (("production", prod_data), ("reference", ref_data))
+                if data.unparsed_timestamps}
     for side, frame, ref, wanted in (("production", production, plan.production, prod_columns),
                                      ("reference", reference, plan.reference, ref_columns)):
         # a frame with none of the listed features has no columns and so no rows: the feature check names them
         if frame.height == 0 and (frame.width > 0 or not wanted or not info.selects_features):
-            return _skipped(plan, production, reference,
-                            f"the {side} window {Window.from_dict(ref.window)} of {ref.uri} has no rows")
-    return production, reference
+            return _with_unparsed(_skipped(plan, production, reference, f"the {side} window "
+                                           f"{Window.from_dict(ref.window)} of {ref.uri} has no rows"), unparsed)
+    return production, reference, unparsed
 
 
 def _segmented(plan: SignalPlan, info: SignalInfo, production: pl.DataFrame,
@@ -166,7 +180,14 @@ def _compute(plan: SignalPlan, features: list[str], on_feature: Callable[[str], 
     read = _read(plan, info, features)
     if isinstance(read, SignalResult):
         return read
-    production, reference = read
+    production, reference, unparsed = read
+    return _with_unparsed(_compute_frames(plan, info, features, production, reference, on_feature, store),
+                          unparsed)
+
+
+def _compute_frames(plan: SignalPlan, info: SignalInfo, features: list[str], production: pl.DataFrame,
+                    reference: pl.DataFrame, on_feature: Callable[[str], None] | None,
+                    store: Store | None) -> SignalResult:
     columns = _check_listed_features(plan, info, features, production, reference)
     present = [f for f in features if f in production.columns and f in reference.columns]
     kinds = infer_kinds(reference, present, overrides=plan.feature_overrides)  # type: ignore[arg-type]
