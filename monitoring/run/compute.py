@@ -81,15 +81,17 @@ def _check_listed_features(plan: SignalPlan, info: SignalInfo, features: list[st
     """Each side's columns when a listed feature is missing from the frames read (else nothing); fails
     the signal when none of its listed features is in both sides' data, which would otherwise look like
     an empty window, hiding a typo behind a "no rows" skip."""
-    if not info.selects_features or all(f in production.columns and f in reference.columns for f in features):
+    prod_names, ref_names = set(production.columns), set(reference.columns)  # one set each: wide frames
+    if not info.selects_features or all(f in prod_names and f in ref_names for f in features):
         return {}
     assert plan.production is not None
     assert plan.reference is not None
     sides = (("production", plan.production.columns()), ("reference", plan.reference.columns()))
-    if any(all(f in cols for _, cols in sides) for f in features):
+    named = {side: set(cols) for side, cols in sides}
+    if any(f in named["production"] and f in named["reference"] for f in features):
         return dict(sides)
-    side, columns = next((side, cols) for side, cols in sides if any(f not in cols for f in features))
-    missing = next(f for f in features if f not in columns)
+    side, columns = next((side, cols) for side, cols in sides if any(f not in named[side] for f in features))
+    missing = next(f for f in features if f not in named[side])
     more = f" (nor any of {len(features) - 1} other listed feature(s))" if len(features) > 1 else ""
     raise DataError(f"no listed feature is in the data: {_missing_text(missing, side, columns)}{more}")
 
@@ -189,7 +191,8 @@ def _compute_frames(plan: SignalPlan, info: SignalInfo, features: list[str], pro
                     reference: pl.DataFrame, on_feature: Callable[[str], None] | None,
                     store: Store | None) -> SignalResult:
     columns = _check_listed_features(plan, info, features, production, reference)
-    present = [f for f in features if f in production.columns and f in reference.columns]
+    prod_names, ref_names = set(production.columns), set(reference.columns)
+    present = [f for f in features if f in prod_names and f in ref_names]
     kinds = infer_kinds(reference, present, overrides=plan.feature_overrides)  # type: ignore[arg-type]
     usable = [f for f in present if kinds[f] is not None]
     segmented = _segmented(plan, info, production, reference)
@@ -214,8 +217,9 @@ def _annotated(plan: SignalPlan, info: SignalInfo, result: SignalResult, feature
     columns, the segment and the signal's own notes."""
     notes = list(plan.notes)
     extra: dict[str, FeatureResult] = {}
+    prod_names, ref_names = set(production.columns), set(reference.columns)
     for f in features if info.selects_features else ():
-        side = "production" if f not in production.columns else "reference" if f not in reference.columns else None
+        side = "production" if f not in prod_names else "reference" if f not in ref_names else None
         if side is None:
             continue
         if info.per_feature:
