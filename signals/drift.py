@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from signals import metrics as m
+from signals.categories import category_keys
 from signals.gate import AUTO, DEFAULT_SIGNIFICANCE, Significance, apply_gate, check_thresholds, gated
 from signals.info import GREATER_IS_BETTER, FeatureKind
 from signals.nulls import MIN_EXPECTED, MomentNull, nwd_null, table_nulls
@@ -41,11 +42,14 @@ def numeric_values(series: pl.Series) -> tuple[np.ndarray, int, int]:
 
 
 def category_counts(series: pl.Series) -> tuple[dict[str, int], int]:
-    """Counts of each category (as text) and the null count; NaN in a float column counts as null."""
+    """Counts of each category (keyed by ``category_keys``: 1 and 1.0 are one) and the null count.
+
+    NaN in a float column counts as null.
+    """
     if series.dtype.is_float():
         series = series.fill_nan(None)
     nulls = series.null_count()
-    text = series.drop_nulls().cast(pl.String)
+    text = category_keys(series.drop_nulls())
     counts = text.value_counts()
     return dict(zip(counts[text.name].to_list(), counts["count"].to_list(), strict=True)), nulls
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from signals.categories import category_keys
 from signals.gate import DEFAULT_SIGNIFICANCE, Significance, apply_gate, gated
 from signals.info import GREATER_IS_BETTER, FeatureKind
 from signals.rates import rate_pvalue, unique_extremes
@@ -81,14 +82,22 @@ def conform(series: pl.Series, reference_dtype: pl.DataType) -> Conformed:
         values = _to_bool(series, source)
     elif target == "temporal":
         values = _to_temporal(series, source, reference_dtype)
+    elif target in ("string", "null") and source in ("integer", "float"):
+        values = category_keys(series)  # a number's text is its category key: 1.0 is "1"
     elif target in ("string", "null"):
         values = series.cast(pl.String, strict=False) if source not in ("other",) else _all_null(series, pl.String)
     else:  # nested or binary references: only the same type conforms
         values = series if series.dtype == reference_dtype else _all_null(series, reference_dtype)
-    nan = values.is_nan() if values.dtype.is_float() else pl.Series([False] * len(values))
-    null = original_null | nan.fill_null(False)
+    null = original_null | _nan(values) | _nan(series)
     type_error = ~original_null & values.is_null()
     return Conformed(values=values, null=null.alias("null"), type_error=type_error.alias("type_error"))
+
+
+def _nan(series: pl.Series) -> pl.Series:
+    """NaN rows of a float column (all False for other types): NaN counts as null, also once cast to text."""
+    if not series.dtype.is_float():
+        return pl.Series([False] * len(series))
+    return series.is_nan().fill_null(False)
 
 
 def _all_null(series: pl.Series, dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
@@ -180,7 +189,7 @@ def _count(column: Conformed, *, kind: FeatureKind, bounds: tuple[float, float] 
             lo, hi = bounds
             oob = int(((numbers < lo) | (numbers > hi) | numbers.is_infinite()).sum())
     else:
-        oob = None if categories is None else int((~valid.cast(pl.String).is_in(categories.implode())).sum())
+        oob = None if categories is None else int((~category_keys(valid).is_in(categories.implode())).sum())
     return _Counts(rows=rows, null=int(column.null.sum()), type_error=int(column.type_error.sum()),
                    out_of_bounds=oob)
 
@@ -230,7 +239,7 @@ def feature_quality(reference: pl.Series, production: pl.Series, *, kind: Featur
 
     for numerical features, where :math:`[m_r, M_r]` is the range of the reference's finite values, and
     :math:`r^{oob} = \#\{x \notin C_r\} / n` for categorical ones, :math:`C_r` the reference's values (as
-    text). :math:`n` counts every row of the window. ``thresholds`` maps a rate to its delta
+    text; ``category_keys``: 1 and 1.0 are one value). :math:`n` counts every row of the window. ``thresholds`` maps a rate to its delta
     :math:`\delta`. With ``significance=None`` (Azure ML) the stored threshold is :math:`r_r + \delta`
     and breach is :math:`r_p > r_r + \delta`. With the gate on (default) the threshold is
     :math:`\hat r_r + \delta` with :math:`\hat r_r` the reference rate estimated as a rate of new rows
@@ -242,7 +251,7 @@ def feature_quality(reference: pl.Series, production: pl.Series, *, kind: Featur
     bounds = _numerical_bounds(ref) if kind == "numerical" else None
     categories = None
     if kind == "categorical":
-        known = ref.values.filter(~ref.null).cast(pl.String).unique()
+        known = category_keys(ref.values.filter(~ref.null)).unique()
         categories = known if len(known) else None
     ref_counts = _count(ref, kind=kind, bounds=bounds, categories=categories)
     prod_counts = _count(prod, kind=kind, bounds=bounds, categories=categories)

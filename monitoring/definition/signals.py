@@ -157,7 +157,7 @@ class SignalBase(Strict):
     def role_columns(self) -> set[str]:
         """Columns of either side that are not features: labels, predictions, ids, timestamps."""
         roles: set[str] = set()
-        for side in (self.production_data, self.reference_data):
+        for side in (self.production_data, self.reference_data, getattr(self, "production_outputs", None)):
             if side is not None:
                 roles |= side.data_column_names.role_columns()
         return roles | {MDC_CORRELATION_ID}
@@ -277,7 +277,9 @@ class FeatureAttributionDriftSignal(SignalBase):
                 "feature attribution drift needs the label of the reference: set "
                 "reference_data.data_column_names.target_column"
             )
-        production_target = (prod.prediction or prod.target_column) if prod else None
+        outputs = self.production_outputs.data_column_names if self.production_outputs else None
+        production_target = ((prod.prediction or prod.target_column) if prod else None) or (
+            outputs.prediction or outputs.target_column if outputs else None)
         if not production_target:
             if reference_target not in context.production.columns():
                 raise MonitoringError(

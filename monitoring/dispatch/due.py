@@ -115,10 +115,12 @@ def due_fire_times(trigger: Trigger, now: datetime, *, grace: timedelta = GRACE)
 
 
 def due_runs(monitors: Iterable[LoadedMonitor], now: datetime, *, grace: timedelta = GRACE) -> list[DueRun]:
-    """Every run the given monitors should have by ``now``."""
+    """Every run the given monitors should have by ``now``; a schedule with ``is_enabled: false`` has none."""
     out = []
     for loaded in monitors:
         schedule = loaded.schedule
+        if not schedule.is_enabled:
+            continue
         for fire_time, reason in due_fire_times(schedule.trigger, now, grace=grace):
             out.append(DueRun(schedule.name, fire_time, loaded.version, reason))
     return out
@@ -145,13 +147,14 @@ def arrival_runs(monitors: Iterable[LoadedMonitor], *, dataset: str, batch_end: 
 
     A monitor takes the batch when its ``on_arrival`` trigger names the dataset, or names none and one of
     its signals reads production data from ``az://<container>/<dataset>/``. The run's fire time is the
-    end of the batch, so its production window (``trigger.window`` long) ends where the batch does.
+    end of the batch, so its production window (``trigger.window`` long) ends where the batch does. A
+    schedule with ``is_enabled: false`` takes none.
     """
     fire_time = as_utc(batch_end)
     out = []
     for loaded in monitors:
         trigger = loaded.schedule.trigger
-        if trigger.type != "on_arrival":
+        if trigger.type != "on_arrival" or not loaded.schedule.is_enabled:
             continue
         named = trigger.dataset
         if named == dataset or (named is None and _reads_dataset(loaded, container, dataset)):

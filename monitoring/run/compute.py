@@ -83,15 +83,17 @@ def _check_listed_features(plan: SignalPlan, info: SignalInfo, features: list[st
     """Each side's columns when a listed feature is missing from the frames read (else nothing); fails
     the signal when none of its listed features is in both sides' data, which would otherwise look like
     an empty window, hiding a typo behind a "no rows" skip."""
-    if not info.selects_features or all(f in production.columns and f in reference.columns for f in features):
+    prod_names, ref_names = set(production.columns), set(reference.columns)  # one set each: wide frames
+    if not info.selects_features or all(f in prod_names and f in ref_names for f in features):
         return {}
     assert plan.production is not None
     assert plan.reference is not None
     sides = (("production", plan.production.columns()), ("reference", plan.reference.columns()))
-    if any(all(f in cols for _, cols in sides) for f in features):
+    named = {side: set(cols) for side, cols in sides}
+    if any(f in named["production"] and f in named["reference"] for f in features):
         return dict(sides)
-    side, columns = next((side, cols) for side, cols in sides if any(f not in cols for f in features))
-    missing = next(f for f in features if f not in columns)
+    side, columns = next((side, cols) for side, cols in sides if any(f not in named[side] for f in features))
+    missing = next(f for f in features if f not in named[side])
     more = f" (nor any of {len(features) - 1} other listed feature(s))" if len(features) > 1 else ""
     raise DataError(f"no listed feature is in the data: {_missing_text(missing, side, columns)}{more}")
 
@@ -128,22 +130,36 @@ def _skipped(plan: SignalPlan, production: pl.DataFrame, reference: pl.DataFrame
                         row_counts={"production": production.height, "reference": reference.height})
 
 
+def _with_unparsed(result: SignalResult, unparsed: Mapping[str, int]) -> SignalResult:
+    """The result with a note and a ``row_counts`` entry (``unparsed_timestamps_<side>``) per side whose
+    window left out rows with an unparsable timestamp: such rows are in no window and never silently lost."""
+    if not unparsed:
+        return result
+    notes = [*result.notes, *(f"{n} rows of {side} had unparsable timestamps and were left out"
+                              for side, n in unparsed.items())]
+    counts = {**result.row_counts, **{f"unparsed_timestamps_{side}": n for side, n in unparsed.items()}}
+    return result.model_copy(update={"notes": notes, "row_counts": counts})
+
+
 def _read(plan: SignalPlan, info: SignalInfo,
-          features: list[str]) -> tuple[pl.DataFrame, pl.DataFrame] | SignalResult:
-    """Both windows with the columns the signal reads; an empty window is skipped."""
+          features: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]] | SignalResult:
+    """Both windows with the columns the signal reads and the unparsable timestamp counts per side; an
+    empty window is skipped."""
     assert plan.production is not None
     assert plan.reference is not None
     segment_column = plan.segment["feature_name"] if plan.segment else None
     prod_columns, ref_columns = info.columns(features, plan.options, segment_column)
-    production = plan.production.read(prod_columns)
-    reference = plan.reference.read(ref_columns)
+    prod_data, ref_data = plan.production.read_window(prod_columns), plan.reference.read_window(ref_columns)
+    production, reference = prod_data.frame, ref_data.frame
+    unparsed = {side: data.unparsed_timestamps for side, data in (("production", prod_data), ("reference", ref_data))
+                if data.unparsed_timestamps}
     for side, frame, ref, wanted in (("production", production, plan.production, prod_columns),
                                      ("reference", reference, plan.reference, ref_columns)):
         # a frame with none of the listed features has no columns and so no rows: the feature check names them
         if frame.height == 0 and (frame.width > 0 or not wanted or not info.selects_features):
-            return _skipped(plan, production, reference,
-                            f"the {side} window {Window.from_dict(ref.window)} of {ref.uri} has no rows")
-    return production, reference
+            return _with_unparsed(_skipped(plan, production, reference, f"the {side} window "
+                                           f"{Window.from_dict(ref.window)} of {ref.uri} has no rows"), unparsed)
+    return production, reference, unparsed
 
 
 def _segmented(plan: SignalPlan, info: SignalInfo, production: pl.DataFrame,
@@ -168,9 +184,17 @@ def _compute(plan: SignalPlan, features: list[str], on_feature: Callable[[str], 
     read = _read(plan, info, features)
     if isinstance(read, SignalResult):
         return read
-    production, reference = read
+    production, reference, unparsed = read
+    return _with_unparsed(_compute_frames(plan, info, features, production, reference, on_feature, store),
+                          unparsed)
+
+
+def _compute_frames(plan: SignalPlan, info: SignalInfo, features: list[str], production: pl.DataFrame,
+                    reference: pl.DataFrame, on_feature: Callable[[str], None] | None,
+                    store: Store | None) -> SignalResult:
     columns = _check_listed_features(plan, info, features, production, reference)
-    present = [f for f in features if f in production.columns and f in reference.columns]
+    prod_names, ref_names = set(production.columns), set(reference.columns)
+    present = [f for f in features if f in prod_names and f in ref_names]
     kinds = infer_kinds(reference, present, overrides=plan.feature_overrides)  # type: ignore[arg-type]
     usable = [f for f in present if kinds[f] is not None]
     segmented = _segmented(plan, info, production, reference)
@@ -197,8 +221,9 @@ def _annotated(plan: SignalPlan, info: SignalInfo, result: SignalResult, feature
     columns, the segment and the signal's own notes."""
     notes = list(plan.notes)
     extra: dict[str, FeatureResult] = {}
+    prod_names, ref_names = set(production.columns), set(reference.columns)
     for f in features if info.selects_features else ():
-        side = "production" if f not in production.columns else "reference" if f not in reference.columns else None
+        side = "production" if f not in prod_names else "reference" if f not in ref_names else None
         if side is None:
             continue
         if info.per_feature:

@@ -236,6 +236,7 @@ def test_transient_errors_propagate_for_retries_when_asked(tmp_path: Path, monke
         raise ConnectionResetError("connection reset by peer")
 
     monkeypatch.setattr(DataRef, "read", drop)
+    monkeypatch.setattr(DataRef, "read_window", drop)
     plan = SignalPlan(name="s", type="data_drift", features=["a"], production=DataRef(uri=str(tmp_path)),
                       reference=DataRef(uri=str(tmp_path)))
     recorded = compute_signal(plan)
