@@ -239,7 +239,8 @@ def feature_quality(reference: pl.Series, production: pl.Series, *, kind: Featur
 
     for numerical features, where :math:`[m_r, M_r]` is the range of the reference's finite values, and
     :math:`r^{oob} = \#\{x \notin C_r\} / n` for categorical ones, :math:`C_r` the reference's values (as
-    text; ``category_keys``: 1 and 1.0 are one value). :math:`n` counts every row of the window. ``thresholds`` maps a rate to its delta
+    text; ``category_keys``: 1 and 1.0 are one value). :math:`n` counts every row of the window.
+    ``thresholds`` maps a rate to its delta
     :math:`\delta`. With ``significance=None`` (Azure ML) the stored threshold is :math:`r_r + \delta`
     and breach is :math:`r_p > r_r + \delta`. With the gate on (default) the threshold is
     :math:`\hat r_r + \delta` with :math:`\hat r_r` the reference rate estimated as a rate of new rows
