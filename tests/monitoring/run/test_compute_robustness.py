@@ -136,7 +136,8 @@ def test_awkward_corpus_completes_every_signal_with_reasons(tmp_path: Path) -> N
     assert drift["ref_only"]["metrics"]["missing"]["reason"] == "column `ref_only` is not in the production data"
     quality = run["signals"]["quality"]["features"]
     assert quality["all_null"]["metrics"]["null_value_rate"] == {
-        "value": 1.0, "threshold": 1.0, "direction": "less_is_better", "breached": False, "reason": None}
+        "value": 1.0, "threshold": 1.0, "direction": "less_is_better", "breached": False, "reason": None,
+        "p_value": 1.0, "significant": False}  # the gate (on by default): equal rates are never significant
     assert "undefined" in quality["all_null"]["metrics"]["out_of_bounds_rate"]["reason"]
     assert quality["unseen"]["metrics"]["out_of_bounds_rate"]["value"] == 1.0
     assert quality["ref_only"]["metrics"]["missing"]["value"] is None
