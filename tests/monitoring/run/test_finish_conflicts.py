@@ -108,7 +108,7 @@ def test_a_transient_error_in_compute_fails_the_activity_so_durable_retries_it(
     def flaky(self: DataRef, columns: list[str] | None = None) -> Any:
         raise error
 
-    monkeypatch.setattr(DataRef, "read", flaky)
+    monkeypatch.setattr(DataRef, "read_window", flaky)
     ref = BatchRef(plan_path=request.plan_path, signal="data-drift", batch=0, batches=1, features_per_activity=1000)
     with pytest.raises(type(error)):
         compute_step(ref, store=store)
@@ -126,7 +126,7 @@ def test_a_data_error_is_the_signals_result_not_a_retry(planned: tuple[Path, Com
     def broken(self: DataRef, columns: list[str] | None = None) -> Any:
         raise DataError("the production window has no readable file")
 
-    monkeypatch.setattr(DataRef, "read", broken)
+    monkeypatch.setattr(DataRef, "read_window", broken)
     ref = BatchRef(plan_path=request.plan_path, signal="data-drift", batch=0, batches=1, features_per_activity=1000)
     outcome = compute_step(ref, store=LocalStore(demo / "results"))
     assert outcome.status == "failed"
