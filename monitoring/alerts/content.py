@@ -207,9 +207,11 @@ def run_links(run: Mapping[str, Any], store: Store, *, report_location: str | No
     return Links(report=_as_link(report), run_json=_as_link(store.location(f"{prefix}/run.json")))
 
 
-def subject_line(monitor: str, *, breached_signals: int, failed: int, fire_time: str, resolved: bool) -> str:
-    """``[<monitor>] <n> signal(s) breached - <fire time>``, with the failures and a resolution noted."""
-    failed_part = f", {failed} failed" if failed else ""
+def subject_line(monitor: str, *, breached_signals: int, failed: int, fire_time: str, resolved: bool,
+                 no_data: int = 0) -> str:
+    """``[<monitor>] <n> signal(s) breached - <fire time>``, with the failures, the signals whose window
+    had no rows (``no_data``, not counted as failed) and a resolution noted."""
+    failed_part = (f", {failed} failed" if failed else "") + (f", {no_data} had no data" if no_data else "")
     resolved_part = " (resolved)" if resolved else ""
     return f"[{monitor}] {breached_signals} signal(s) breached{failed_part} - {fire_time}{resolved_part}"
 
@@ -222,6 +224,8 @@ def build_view(run: Mapping[str, Any], decision: Decision, *, links: Links, inst
     n_signals = verdict(run).count("breached")  # the report's header counts the same way
     failures = tuple(_signal_line(f.signal, run["signals"][f.signal]) for f in decision.failures)
     enabled = [s for s in run["signals"].values() if s.get("alert_enabled", True)]
+    no_data = sum(f.status == "skipped" for f in decision.failures)
+    failed = len(decision.failures) - no_data
     if decision.resolved:
         since = f"run {decision.previous_run_id}" if decision.previous_run_id else "the previous run"
         headline = f"All clear: no alert-enabled signal breached or failed, unlike {since}."
@@ -230,13 +234,16 @@ def build_view(run: Mapping[str, Any], decision: Decision, *, links: Links, inst
         if n_signals:
             parts.append(f"{n_signals} of {len(enabled)} alert-enabled signals breached "
                          f"{len(rows)} threshold{'s' if len(rows) != 1 else ''}")
-        if failures:
-            parts.append(f"{len(failures)} signal{'s' if len(failures) != 1 else ''} failed")
+        if failed:
+            parts.append(f"{failed} signal{'s' if failed != 1 else ''} failed")
+        if no_data:
+            parts.append(f"{no_data} signal{'s' if no_data != 1 else ''} had no data")
         headline = " and ".join(parts) + f" in the run at {fire_time}." if parts else f"Run at {fire_time}."
     return AlertView(
         monitor=run["monitor"], run_id=run["run_id"], fire_time=fire_time, fire_time_iso=run["fire_time"],
         run_status=run.get("status", ""),
-        subject=subject_line(run["monitor"], breached_signals=n_signals, failed=len(failures), fire_time=fire_time,
+        subject=subject_line(run["monitor"], breached_signals=n_signals,
+                             failed=failed, no_data=no_data, fire_time=fire_time,
                              resolved=decision.resolved),
         headline=headline, breached_signals=n_signals, rows=rows[:max_rows], more=max(0, len(rows) - max_rows),
         failures=failures,

@@ -54,6 +54,8 @@ def _many_breaches(make_run: MakeRun, n: int) -> dict[str, Any]:
      "[fraud-detection-demo] 1 signal(s) breached, 1 failed - 2026-11-28 03:15 UTC"),
     ({"breached_signals": 0, "failed": 0, "resolved": True},
      "[fraud-detection-demo] 0 signal(s) breached - 2026-11-28 03:15 UTC (resolved)"),
+    ({"breached_signals": 0, "failed": 1, "no_data": 2, "resolved": False},
+     "[fraud-detection-demo] 0 signal(s) breached, 1 failed, 2 had no data - 2026-11-28 03:15 UTC"),
 ])
 def test_subject(kwargs: dict[str, Any], expected: str) -> None:
     assert subject_line("fraud-detection-demo", fire_time="2026-11-28 03:15 UTC", **kwargs) == expected
