@@ -228,7 +228,7 @@ def compute_drift(production: pl.DataFrame, reference: pl.DataFrame, *, signal_t
         results = dict(zip(features, pool.map(one, features), strict=True))
     if significance is not None:
         results = apply_gate(results, significance)
-    return SignalResult(type=signal_type, status="completed", features=results,
+    return SignalResult(type=signal_type, status="completed", features=results, significance=significance,
                         row_counts={"reference": reference.height, "production": production.height})
 
 

@@ -22,41 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from scipy import stats
 
+from signals.info import CORRECTIONS, DEFAULT_SIGNIFICANCE, Correction, Significance
 from signals.results import FeatureResult, MetricResult, SignalResult
 
-Correction = Literal["holm", "bh"]
-CORRECTIONS: tuple[Correction, ...] = ("holm", "bh")
 AUTO = "auto"
-
-
-@dataclass(frozen=True)
-class Significance:
-    """Settings of the gate: level, multiplicity correction, and the resampled nulls' size and seed.
-
-    ``alpha`` (0.01) is the family-wise level of each metric across a signal's features; ``replicates``
-    (1000) and ``seed`` (0) fix the resampled nulls, so the same windows always give the same p-values.
-    """
-
-    alpha: float = 0.01
-    correction: Correction = "holm"
-    replicates: int = 1000
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.alpha < 1:
-            raise ValueError(f"significance.alpha is {self.alpha}; it must be between 0 and 1 (exclusive)")
-        if self.correction not in CORRECTIONS:
-            raise ValueError(f"significance.correction is {self.correction!r}; valid: {', '.join(CORRECTIONS)}")
-        if self.replicates < 100:
-            raise ValueError(f"significance.replicates is {self.replicates}; use at least 100")
-
-
-DEFAULT_SIGNIFICANCE = Significance()
 
 
 def adjust_pvalues(pvalues: Sequence[float], correction: Correction = "holm") -> np.ndarray:
@@ -114,33 +87,38 @@ def apply_gate(features: Mapping[str, FeatureResult], significance: Significance
 
 @dataclass(frozen=True)
 class DriftCount:
-    """How many features of a signal breached, and how many would by chance alone at this alpha."""
+    """How many features of a signal breached, and what chance alone would give at this alpha."""
 
     drifted: int
     features: int
-    alpha: float
+    alpha: float | None
     correction: Correction | None
 
-    @property
-    def expected_by_chance(self) -> float:
-        r"""Without correction :math:`m\alpha` false alarms are expected when nothing changed; with Holm or
-        BH the chance of any false alarm is at most :math:`\alpha` (the family-wise rate; for BH under no
-        change at all), so at most :math:`\alpha` features are expected to breach by chance per metric."""
-        return self.alpha if self.correction else self.features * self.alpha
+    def chance(self) -> str:
+        r"""What chance alone gives. Holm bounds the family-wise rate: with no change, some feature
+        breaches on a metric in at most :math:`\alpha` of runs. BH bounds the false discovery rate: on
+        average at most :math:`\alpha` of the drifted features are false. With the gate off the verdicts
+        are bare thresholds on distances, whose false-alarm rate depends on the sample size
+        (``bench/calibration.py``)."""
+        if self.alpha is None or self.correction is None:
+            return "significance off: bare thresholds, chance not controlled"
+        share = f"{self.alpha:.0%}" if self.alpha * 100 == round(self.alpha * 100) else f"{self.alpha:g}"
+        if self.correction == "bh":
+            return f"expected by chance at alpha {self.alpha:g}, bh: at most {share} of drifted features, on average"
+        return f"expected by chance at alpha {self.alpha:g}, holm: any false alarm in at most {share} of runs"
 
     def sentence(self) -> str:
-        """E.g. ``3 of 30 features drifted (expected by chance at alpha 0.01: at most 0.01)``."""
-        bound = "at most " if self.correction else ""
-        how = f", {self.correction}" if self.correction else ", uncorrected"
-        return (f"{self.drifted} of {self.features} features drifted (expected by chance at alpha "
-                f"{self.alpha:g}{how}: {bound}{self.expected_by_chance:.3g})")
+        """E.g. ``3 of 30 features drifted (expected by chance at alpha 0.01, holm: any false alarm in at
+        most 1% of runs)``."""
+        return f"{self.drifted} of {self.features} features drifted ({self.chance()})"
 
 
-def drift_count(result: SignalResult, significance: Significance | None, *, alpha: float = 0.05) -> DriftCount:
-    """The run-level view of a signal; with the gate off, chance is counted at ``alpha`` uncorrected."""
+def drift_count(result: SignalResult) -> DriftCount:
+    """The run-level view of a signal, at the significance it was judged with (``result.significance``)."""
     drifted = sum(1 for f in result.features.values() if f.breached)
+    significance = result.significance
     if significance is None:
-        return DriftCount(drifted, len(result.features), alpha, None)
+        return DriftCount(drifted, len(result.features), None, None)
     return DriftCount(drifted, len(result.features), significance.alpha, significance.correction)
 
 

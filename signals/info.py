@@ -11,6 +11,33 @@ from dataclasses import dataclass
 from typing import Literal
 
 FeatureKind = Literal["numerical", "categorical"]
+Correction = Literal["holm", "bh"]
+CORRECTIONS: tuple[Correction, ...] = ("holm", "bh")
+
+
+@dataclass(frozen=True)
+class Significance:
+    """Settings of the gate: level, multiplicity correction, and the resampled nulls' size and seed.
+
+    ``alpha`` (0.01) is the family-wise level of each metric across a signal's features; ``replicates``
+    (1000) and ``seed`` (0) fix the resampled nulls, so the same windows always give the same p-values.
+    """
+
+    alpha: float = 0.01
+    correction: Correction = "holm"
+    replicates: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"significance.alpha is {self.alpha}; it must be between 0 and 1 (exclusive)")
+        if self.correction not in CORRECTIONS:
+            raise ValueError(f"significance.correction is {self.correction!r}; valid: {', '.join(CORRECTIONS)}")
+        if self.replicates < 100:
+            raise ValueError(f"significance.replicates is {self.replicates}; use at least 100")
+
+
+DEFAULT_SIGNIFICANCE = Significance()
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,6 @@ GREATER_IS_BETTER: frozenset[str] = frozenset(
 )
 
 __all__ = [
-    "ATTRIBUTION_METRICS", "DRIFT_METRICS", "FeatureKind", "GREATER_IS_BETTER", "MetricInfo", "PERFORMANCE_METRICS",
-    "QUALITY_METRICS",
+    "ATTRIBUTION_METRICS", "CORRECTIONS", "Correction", "DEFAULT_SIGNIFICANCE", "DRIFT_METRICS", "FeatureKind",
+    "GREATER_IS_BETTER", "MetricInfo", "PERFORMANCE_METRICS", "QUALITY_METRICS", "Significance",
 ]

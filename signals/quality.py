@@ -311,7 +311,7 @@ def compute_quality(production: pl.DataFrame, reference: pl.DataFrame, *, signal
             on_feature(feature)
     if significance is not None:
         results = apply_gate(results, significance)
-    return SignalResult(type=signal_type, status="completed", features=results,
+    return SignalResult(type=signal_type, status="completed", features=results, significance=significance,
                         row_counts={"reference": reference.height, "production": production.height})
 
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from signals.attribution import attribution_columns, compute_attribution
 from signals.custom import compute_custom, custom_columns
 from signals.drift import compute_drift
+from signals.gate import apply_gate
 from signals.info import (
     ATTRIBUTION_METRICS,
     DRIFT_METRICS,
@@ -52,7 +53,12 @@ def feature_columns(features: Sequence[str], options: Mapping[str, Any],
 
 def merge_feature_batches(signal_type: str, batches: list[SignalResult]) -> SignalResult:
     """One signal result from the results of its feature batches: the union of their features and notes
-    (in batch order), the first batch's row counts; a batch that did not complete wins (the first one)."""
+    (in batch order), the first batch's row counts; a batch that did not complete wins (the first one).
+
+    Each batch gated its verdicts across its own features only; the merged result is gated again across
+    all of them (``signals.gate.apply_gate`` corrects from the raw p-values), so splitting a signal into
+    batches never changes a verdict.
+    """
     failed = next((b for b in batches if b.status != "completed"), None)
     if failed is not None:
         return failed
@@ -61,8 +67,11 @@ def merge_feature_batches(signal_type: str, batches: list[SignalResult]) -> Sign
     for b in batches:
         features.update(b.features)
         notes += [n for n in b.notes if n not in notes]
+    significance = batches[0].significance if batches else None
+    if significance is not None:
+        features = apply_gate(features, significance)
     return SignalResult(type=signal_type, status="completed", features=features, notes=notes,
-                        row_counts=batches[0].row_counts if batches else {})
+                        significance=significance, row_counts=batches[0].row_counts if batches else {})
 
 
 @dataclass(frozen=True)

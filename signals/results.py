@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from signals.info import Significance
+
 #: Fields of ``MetricResult`` set only by the significance gate.
 GATE_FIELDS = ("p_value", "null_quantile", "significant", "gate_reason")
 
@@ -95,6 +97,9 @@ class SignalResult(BaseModel):
     row_counts: dict[str, int] = Field(default_factory=dict)
     features: dict[str, FeatureResult] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    significance: Significance | None = Field(
+        None, description="The gate's settings the verdicts were judged with; null when the gate was off "
+                          "or the signal has no p-values.")
 
     @property
     def breached(self) -> bool:

@@ -106,14 +106,19 @@ def test_auto_threshold_is_the_null_quantile_and_alpha_for_pvalue_metrics() -> N
     assert result.features["x"].metrics["two_sample_kolmogorov_smirnov_test"].threshold == 0.01
 
 
-def test_run_level_count_and_chance_expectation() -> None:
+def test_run_level_count_names_the_chance_the_correction_controls() -> None:
     features = {f"f{i}": _feature(0.5 if i < 3 else 0.0, 1e-6 if i < 3 else 0.5) for i in range(30)}
-    result = SignalResult(type="data_drift", status="completed",
+    result = SignalResult(type="data_drift", status="completed", significance=Significance(),
                           features=apply_gate(features, Significance()))
-    count = drift_count(result, Significance())
+    count = drift_count(result)
     assert (count.drifted, count.features) == (3, 30)
-    assert count.sentence() == "3 of 30 features drifted (expected by chance at alpha 0.01, holm: at most 0.01)"
-    assert drift_count(result, None, alpha=0.05).expected_by_chance == pytest.approx(1.5)
+    assert count.sentence() == ("3 of 30 features drifted (expected by chance at alpha 0.01, holm: any false "
+                                "alarm in at most 1% of runs)")
+    bh = result.model_copy(update={"significance": Significance(alpha=0.05, correction="bh")})
+    assert drift_count(bh).sentence().endswith("bh: at most 5% of drifted features, on average)")
+    off = result.model_copy(update={"significance": None})
+    assert drift_count(off).sentence() == ("3 of 30 features drifted (significance off: bare thresholds, "
+                                           "chance not controlled)")
 
 
 def test_gate_false_alarm_rate_is_bounded_on_seeded_no_drift_runs() -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import signals
-from signals.info import GREATER_IS_BETTER, MetricInfo
+from signals.gate import apply_gate
+from signals.info import GREATER_IS_BETTER, MetricInfo, Significance
 from signals.registry import (
     BY_TYPE,
     DEFAULT_THRESHOLDS,
@@ -23,7 +24,7 @@ from signals.registry import (
     registered,
     signal_info,
 )
-from signals.results import FeatureResult, SignalResult, judge
+from signals.results import FeatureResult, MetricResult, SignalResult, judge
 
 SIGNALS_DIR = Path(signals.__file__).parent
 CONTRACT = ("signal_type", "features", "kinds", "thresholds", "on_feature")
@@ -123,3 +124,23 @@ def test_the_first_batch_that_did_not_complete_is_the_merged_result() -> None:
     batches = [_batch(["a"], []), first_failure, _batch([], [], status="skipped")]
     assert merge_feature_batches("data_drift", batches) is first_failure
     assert merge_feature_batches("data_drift", []).status == "completed"
+
+
+def test_batches_are_gated_again_across_all_their_features() -> None:
+    """Holm at alpha 0.01: in a batch of 3, p = 0.003 passes (3 x 0.003 = 0.009), across the signal's 6
+    features it does not (6 x 0.003 = 0.018); the merged verdict is the whole signal's."""
+    def metric(p: float) -> MetricResult:
+        return MetricResult(value=0.5, threshold=0.1, direction="less_is_better", breached=True, p_value=p)
+
+    def batch(pvalues: dict[str, float]) -> SignalResult:
+        features = {f: FeatureResult(kind="numerical", row_counts={}, metrics={"nwd": metric(p)})
+                    for f, p in pvalues.items()}
+        return SignalResult(type="data_drift", status="completed", significance=Significance(),
+                            features=apply_gate(features, Significance()))
+
+    first, second = batch({"a": 0.003, "b": 0.5, "c": 0.5}), batch({"d": 0.5, "e": 0.5, "f": 0.5})
+    assert first.features["a"].metrics["nwd"].breached is True  # alone, the batch lets it through
+    merged = merge_feature_batches("data_drift", [first, second])
+    assert merged.features["a"].metrics["nwd"].breached is False
+    assert merged.features["a"].metrics["nwd"].significant is False
+    assert merged.significance == Significance()
