@@ -16,13 +16,22 @@ from pydantic import (
     PrivateAttr,
     Tag,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from monitoring.definition.forms import normalise_signal, normalise_trigger
 from monitoring.definition.generative import UNSUPPORTED
-from monitoring.definition.signals import DataDriftSignal, DataQualitySignal, PredictionDriftSignal, Signal
+from monitoring.definition.signals import (
+    DataDriftSignal,
+    DataQualitySignal,
+    PredictionDriftSignal,
+    Signal,
+    SignalBase,
+)
+from monitoring.definition.significance import SignificanceSetting, resolve_significance
 from monitoring.definition.strict import Strict, _rekeyed, note
+from monitoring.definition.thresholds import AUTO
 from monitoring.definition.triggers import Trigger
 from monitoring.errors import ConfigurationError
 from monitoring.names import MONITOR_NAME
@@ -104,6 +113,28 @@ class MonitorDefinition(Strict):
         ],
         Discriminator(_alert_tag),
     ] | None = None
+
+    significance: SignificanceSetting = Field(None, description=(
+        "Our extension: the significance gate of every drift and quality signal that sets none of its own: "
+        "{alpha, correction}, off (Azure ML's bare threshold verdicts) or true (alpha 0.01, Holm)."))
+
+    @model_validator(mode="after")
+    def _auto_needs_significance(self) -> MonitorDefinition:
+        """``threshold: auto`` is a quantile of the metric's null, which only the gate computes."""
+        for name, signal in (self.monitoring_signals or {}).items():
+            if not isinstance(signal, SignalBase):  # the generative types: not computed here
+                continue
+            if resolve_significance(signal.significance_setting(), self.significance) is not None:
+                continue
+            for group, values in signal.configured_thresholds().items():
+                auto = [metric for metric, value in values.items() if value == AUTO]
+                if auto:
+                    raise PydanticCustomError(
+                        "threshold_auto",
+                        "signal `{name}`: threshold `{metric}` ({group}) is auto, which needs the significance "
+                        "gate, and significance is off; give a number or turn significance on",
+                        {"name": name, "metric": auto[0], "group": group})
+        return self
 
     @field_validator("monitoring_signals", mode="before")
     @classmethod

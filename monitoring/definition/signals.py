@@ -9,8 +9,7 @@ asks ``signals.registry`` for the rest, so it never branches on a signal type.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Protocol, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -20,26 +19,28 @@ from pydantic import (
     model_validator,
 )
 
+from monitoring.definition.context import PlanContext, _task
 from monitoring.definition.generative import GenerationSafetyQualitySignal, GenerationTokenStatisticsSignal
 from monitoring.definition.inputs import DataColumnNames, DataSegment, Features, MonitoringInput, split_production_list
+from monitoring.definition.significance import SignificanceSetting
 from monitoring.definition.strict import Strict, _rekeyed
 from monitoring.definition.thresholds import (
     AttributionThresholds,
     CustomThreshold,
     DriftThresholds,
     PerformanceThresholds,
-    PreviewThreshold,
     QualityThresholds,
+    Threshold,
     _check_preview_metrics,
-    _default,
     _filled,
+    _listed_thresholds,
     _thresholds_union,
 )
 from monitoring.errors import MonitoringError
 from signals.custom import lookup
 from signals.info import FeatureKind
 from signals.kinds import Task
-from signals.registry import DEFAULT_THRESHOLDS, METRIC_ALIASES, METRICS_BY_SIGNAL
+from signals.registry import DEFAULT_THRESHOLDS, METRICS_BY_SIGNAL
 
 SignalType = Literal[
     "data_drift",
@@ -58,33 +59,6 @@ DEFAULT_TOP_N = 10
 MDC_CORRELATION_ID = "correlationid"
 _GROUND_TRUTH = ("model performance needs the ground truth: set reference_data.input_data.path "
                  "(data_context: ground_truth) with data_column_names.actual and correlation_id")
-
-
-class DataColumns(Protocol):
-    """One side's data as the planning hooks see it (``monitoring.data.refs.DataRef`` is one)."""
-
-    @property
-    def source(self) -> str: ...
-
-    def columns(self) -> list[str]: ...
-
-
-@dataclass(frozen=True)
-class PlanContext:
-    """What a signal's planning hooks see of the run: the target's ``ml_task``, both sides' data (windows
-    resolved), and the plan's notes, to which a hook may add."""
-
-    ml_task: str | None
-    production: DataColumns
-    reference: DataColumns
-    notes: list[str]
-
-
-def _task(model_type: Task | None, ml_task: str | None) -> Task | None:
-    """The model's task: the signal's ``model_type``, else the monitoring target's ``ml_task``."""
-    if model_type:
-        return model_type
-    return "classification" if ml_task == "classification" else "regression" if ml_task == "regression" else None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -120,12 +94,12 @@ class SignalBase(Strict):
 
     # -- thresholds ------------------------------------------------------------------------------------
 
-    def configured_thresholds(self) -> dict[str, dict[str, float]]:
+    def configured_thresholds(self) -> dict[str, dict[str, Threshold]]:
         """Thresholds per group (feature kind, task or ``model``), defaults filled in where none given."""
         signal_type: str = self.type  # type: ignore[attr-defined]
         raw = getattr(self, "metric_thresholds", None)
         groups = METRICS_BY_SIGNAL[signal_type]
-        configured: dict[str, dict[str, float]] = {}
+        configured: dict[str, dict[str, Threshold]] = {}
         if isinstance(raw, list):
             configured = _listed_thresholds(signal_type, groups, raw)
         elif isinstance(raw, BaseModel):
@@ -135,12 +109,17 @@ class SignalBase(Strict):
         return configured
 
     def _mapped_thresholds(self, signal_type: str, groups: dict[str, tuple[str, ...]],
-                           raw: BaseModel) -> dict[str, dict[str, float]]:
+                           raw: BaseModel) -> dict[str, dict[str, Threshold]]:
         """The GA mapping form: one sub-mapping per group."""
         return {group: _filled(signal_type, group, sub) for group in groups
                 if (sub := getattr(raw, group, None)) is not None}
 
     # -- planning hooks --------------------------------------------------------------------------------
+
+    def significance_setting(self) -> SignificanceSetting:
+        """The signal's own ``significance`` (None: the monitor's, else the default); only gated signal
+        types (``SignalInfo.gated``) take one."""
+        return None
 
     def task(self, ml_task: str | None) -> Task | None:
         """The model's task; signals with a ``model_type`` prefer it to the target's ``ml_task``."""
@@ -176,25 +155,26 @@ class SignalBase(Strict):
         return list(self.features) if isinstance(self.features, list) else []
 
 
-def _listed_thresholds(signal_type: str, groups: dict[str, tuple[str, ...]],
-                       items: list[PreviewThreshold]) -> dict[str, dict[str, float]]:
-    """The preview list form: each item for its feature type, or for every group the metric is in.
+class _Gated(SignalBase):
+    """Signals whose verdicts the significance gate judges: drift and quality (our extension)."""
 
-    As in the mapping form, a metric named without a value takes its default, and is left out when it
-    has none (it is computed but not judged).
-    """
-    configured: dict[str, dict[str, float]] = {}
-    for item in items:
-        name = METRIC_ALIASES.get(item.metric_name, item.metric_name)
-        targets = [item.applicable_feature_type] if item.applicable_feature_type else [
-            g for g, metrics in groups.items() if name in metrics
-        ]
-        for group in targets:
-            value = item.threshold if item.threshold is not None else _default(signal_type, group, name)
-            group_thresholds = configured.setdefault(group, {})
-            if value is not None:
-                group_thresholds[name] = value
-    return configured
+    significance: SignificanceSetting = Field(None, description=(
+        "Our extension: {alpha, correction}, off (Azure ML's bare threshold verdicts) or true (the defaults); "
+        "unset, the monitor's create_monitor.significance, else alpha 0.01 with Holm."))
+
+    def significance_setting(self) -> SignificanceSetting:
+        return self.significance
+
+
+class _Drift(_Gated):
+    """Data and prediction drift: also our extension ``binning``."""
+
+    binning: Literal["equal_width", "quantile"] = Field("equal_width", description=(
+        "Our extension: bins of JS distance, PSI and the stored histogram. equal_width (Azure ML's Sturges "
+        "bins over the pooled range) or quantile (the reference's quantiles, same Sturges count, open ends)."))
+
+    def options(self, context: PlanContext) -> dict[str, Any]:
+        return {"binning": self.binning}
 
 
 class _FeatureSignal(SignalBase):
@@ -211,12 +191,12 @@ class _FeatureSignal(SignalBase):
         return None
 
 
-class DataDriftSignal(_FeatureSignal):
+class DataDriftSignal(_FeatureSignal, _Drift):
     type: Literal["data_drift"]
     metric_thresholds: _thresholds_union(DriftThresholds) | None = None  # type: ignore[valid-type]
 
 
-class PredictionDriftSignal(SignalBase):
+class PredictionDriftSignal(_Drift):
     type: Literal["prediction_drift"]
     metric_thresholds: _thresholds_union(DriftThresholds) | None = None  # type: ignore[valid-type]
 
@@ -242,7 +222,7 @@ class PredictionDriftSignal(SignalBase):
         return predictions
 
 
-class DataQualitySignal(_FeatureSignal):
+class DataQualitySignal(_FeatureSignal, _Gated):
     type: Literal["data_quality"]
     metric_thresholds: _thresholds_union(QualityThresholds) | None = None  # type: ignore[valid-type]
 
@@ -260,7 +240,7 @@ class FeatureAttributionDriftSignal(SignalBase):
     metric_thresholds: _thresholds_union(AttributionThresholds) | None = None  # type: ignore[valid-type]
 
     def _mapped_thresholds(self, signal_type: str, groups: dict[str, tuple[str, ...]],
-                           raw: BaseModel) -> dict[str, dict[str, float]]:
+                           raw: BaseModel) -> dict[str, dict[str, Threshold]]:
         """One flat mapping: the group is the model."""
         return {"model": _filled(signal_type, "model", raw)}
 
@@ -366,7 +346,7 @@ class CustomSignal(SignalBase):
                 object.__setattr__(self, key, value)
         return self
 
-    def configured_thresholds(self) -> dict[str, dict[str, float]]:
+    def configured_thresholds(self) -> dict[str, dict[str, Threshold]]:
         return {"custom": {t.metric_name: t.threshold for t in self.metric_thresholds if t.threshold is not None}}
 
     def options(self, context: PlanContext) -> dict[str, Any]:

@@ -202,6 +202,8 @@ def _compute_frames(plan: SignalPlan, info: SignalInfo, features: list[str], pro
         return segmented
     production, reference = segmented
     options: dict[str, Any] = dict(plan.options)
+    if info.gated:
+        options["significance"] = plan.significance
     if info.needs_importance:
         options |= _importances(plan, production, reference, usable, kinds, store)  # type: ignore[arg-type]
     result = info.compute_function()(

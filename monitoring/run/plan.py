@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, Field
@@ -15,13 +16,14 @@ from monitoring.data.refs import DataRef
 from monitoring.data.uris import resolve_path
 from monitoring.definition import LoadedMonitor, MonitoringInput, MonitorSchedule, TopNFeatures
 from monitoring.definition.signals import MDC_CORRELATION_ID, PlanContext
+from monitoring.definition.significance import resolve_significance
 from monitoring.errors import DataError, MonitoringError
 from monitoring.names import run_prefix
 from monitoring.run.importance_cache import cached_importance
 from monitoring.schedule.windows import Window, production_window, reference_window
 from monitoring.storage.base import Store
 from monitoring.text import one_line
-from signals.info import FeatureKind
+from signals.info import DEFAULT_SIGNIFICANCE, FeatureKind, Significance
 from signals.kinds import infer_kinds
 from signals.registry import SignalInfo, signal_info
 
@@ -40,7 +42,9 @@ class SignalPlan(BaseModel):
     features: list[str] = Field(default_factory=list)
     feature_overrides: dict[str, str] = Field(default_factory=dict)
     segment: dict[str, Any] | None = None
-    thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
+    thresholds: dict[str, dict[str, float | Literal["auto"]]] = Field(default_factory=dict)
+    significance: Significance | None = Field(
+        DEFAULT_SIGNIFICANCE, description="The gate of a gated signal type (SignalInfo.gated); None: off.")
     alert_enabled: bool = True
     options: dict[str, Any] = Field(
         default_factory=dict, description="Keyword options of the signal function (targets, join columns...).")
@@ -56,6 +60,7 @@ class SignalPlan(BaseModel):
             "reference_window": self.reference.window if self.reference else None,
             "segment": self.segment,
             "thresholds": self.thresholds,
+            "significance": asdict(self.significance) if self.significance else None,
         }
 
 
@@ -216,8 +221,9 @@ def plan_signal(name: str, signal: Any, loaded: LoadedMonitor, fire_time: dateti
         return SignalPlan(name=name, type=signal.type, monitor=schedule.name, alert_enabled=signal.alert_enabled,
                           unsupported=signal.unsupported)
     info = signal_info(signal.type)
+    significance = resolve_significance(signal.significance_setting(), schedule.create_monitor.significance)
     plan = SignalPlan(name=name, type=signal.type, monitor=schedule.name, alert_enabled=signal.alert_enabled,
-                      thresholds=signal.configured_thresholds(),
+                      thresholds=signal.configured_thresholds(), significance=significance if info.gated else None,
                       feature_overrides=dict(signal.feature_type_override or {}),
                       segment=signal.data_segment.model_dump(mode="json") if signal.data_segment else None)
     if info.compute is None:

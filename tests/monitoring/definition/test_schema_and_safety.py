@@ -56,7 +56,8 @@ def test_every_loadable_example_and_fixture_validates_against_the_schema(
 
 def test_the_fixture_set_covers_examples_and_published_forms() -> None:
     names = {f.name for f in YAMLS if _loads(f)}
-    assert {"fraud-monitor.yaml", "out-of-box-monitoring.yaml", "ga-feature-attribution-list.yaml"} <= names
+    assert {"fraud-monitor.yaml", "out-of-box-monitoring.yaml", "ga-feature-attribution-list.yaml",
+            "honest-verdicts.yaml"} <= names
 
 
 @pytest.mark.parametrize("body", [
