@@ -107,20 +107,23 @@ class DriftCount:
             return f"expected by chance at alpha {self.alpha:g}, bh: at most {share} of drifted features, on average"
         return f"expected by chance at alpha {self.alpha:g}, holm: any false alarm in at most {share} of runs"
 
-    def sentence(self) -> str:
+    def sentence(self, verb: str = "drifted") -> str:
         """E.g. ``3 of 30 features drifted (expected by chance at alpha 0.01, holm: any false alarm in at
-        most 1% of runs)``."""
-        return f"{self.drifted} of {self.features} features drifted ({self.chance()})"
+        most 1% of runs)``; ``verb`` is what a breach means for the signal (``breached`` for quality)."""
+        return f"{self.drifted} of {self.features} features {verb} ({self.chance()})"
 
 
 def drift_count(result: SignalResult) -> DriftCount:
     """The run-level view of a signal, at the significance it was judged with (``result.significance``)."""
-    drifted = sum(1 for f in result.features.values() if f.breached)
-    significance = result.significance
+    return count_breached([f.breached for f in result.features.values()], result.significance)
+
+
+def count_breached(breached: Sequence[bool], significance: Significance | None) -> DriftCount:
+    """The run-level view from each feature's verdict (as run.json stores them) and the gate's settings."""
     if significance is None:
-        return DriftCount(drifted, len(result.features), None, None)
-    return DriftCount(drifted, len(result.features), significance.alpha, significance.correction)
+        return DriftCount(sum(breached), len(breached), None, None)
+    return DriftCount(sum(breached), len(breached), significance.alpha, significance.correction)
 
 
 __all__ = ["AUTO", "CORRECTIONS", "DEFAULT_SIGNIFICANCE", "Correction", "DriftCount", "Significance",
-           "adjust_pvalues", "apply_gate", "check_thresholds", "drift_count", "gated"]
+           "adjust_pvalues", "apply_gate", "check_thresholds", "count_breached", "drift_count", "gated"]

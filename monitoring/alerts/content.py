@@ -19,7 +19,7 @@ import jinja2
 
 from monitoring.alerts.decide import Decision
 from monitoring.names import parse_utc
-from monitoring.results.verdict import LABELS, signal_group, verdict
+from monitoring.results.verdict import LABELS, feature_count, signal_group, verdict
 from monitoring.settings import check_report_url_pattern, get_settings
 from monitoring.storage.base import Store
 from monitoring.text import fmt_number
@@ -40,6 +40,7 @@ class Row:
     threshold: str
     relation: str
     new: bool = False
+    p_value: str = "-"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class SignalLine:
     production_rows: str
     reference_rows: str
     error: str | None = None
+    #: "k of m features drifted (expected by chance at alpha ...)" for a completed gated signal.
+    count: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ def _rows(decision: Decision) -> tuple[Row, ...]:
     return tuple(
         Row(signal=b.signal, feature=b.feature, metric=b.metric, value=fmt_number(b.value),
             threshold=fmt_number(b.threshold), relation="below" if b.direction == "greater_is_better" else "above",
-            new=b.key in decision.new_keys)
+            new=b.key in decision.new_keys, p_value=fmt_number(b.p_value) if b.p_value is not None else "-")
         for b in decision.breaches
     )
 
@@ -165,7 +168,7 @@ def _signal_line(name: str, sig: Mapping[str, Any]) -> SignalLine:
         reference_window=fmt_window(sig.get("reference_window")),
         production_rows=f"{counts['production']:,}" if counts.get("production") is not None else "-",
         reference_rows=f"{counts['reference']:,}" if counts.get("reference") is not None else "-",
-        error=sig.get("error"),
+        error=sig.get("error"), count=feature_count(sig),
     )
 
 
@@ -277,10 +280,10 @@ def render_email(view: AlertView, *, chart: EmailChart | None = None) -> AlertCo
     """The digest email of a view: the HTML and text templates over the same data."""
     env = _environment()
     breach_table = text_table(
-        ("signal", "feature", "metric", "value", "threshold"),
-        [(r.signal, r.feature + (" (new)" if r.new else ""), r.metric, r.value, f"{r.relation} {r.threshold}")
-         for r in view.rows],
-        right=frozenset({3, 4}),
+        ("signal", "feature", "metric", "value", "threshold", "p-value"),
+        [(r.signal, r.feature + (" (new)" if r.new else ""), r.metric, r.value, f"{r.relation} {r.threshold}",
+          r.p_value) for r in view.rows],
+        right=frozenset({3, 4, 5}),
     )
     signal_table = text_table(
         ("signal", "status", "production window", "reference window", "rows (prod / ref)"),
@@ -294,5 +297,6 @@ def render_email(view: AlertView, *, chart: EmailChart | None = None) -> AlertCo
 
 __all__ = [
     "EMAIL_MAX_ROWS", "AlertContent", "AlertView", "Links", "Row", "SignalLine", "build_view", "fill_pattern",
-    "EmailChart", "fmt_number", "fmt_window", "render_email", "run_links", "subject_line", "text_table",
+    "EmailChart", "fmt_number", "fmt_window", "render_email", "run_links", "subject_line",
+    "text_table",
 ]

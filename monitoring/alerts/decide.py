@@ -28,6 +28,7 @@ class Breach:
     value: float
     threshold: float
     direction: Literal["greater_is_better", "less_is_better"]
+    p_value: float | None = None
 
     @property
     def key(self) -> BreachKey:
@@ -104,7 +105,8 @@ def breaches(run: Mapping[str, Any]) -> list[Breach]:
                 if mr.get("breached") and mr.get("value") is not None and mr.get("threshold") is not None:
                     rows.append(Breach(signal=name, feature=feature, metric=metric, value=float(mr["value"]),
                                        threshold=float(mr["threshold"]),
-                                       direction=mr.get("direction", "less_is_better")))
+                                       direction=mr.get("direction", "less_is_better"),
+                                       p_value=mr.get("p_value")))
     return sorted(rows, key=lambda b: (-b.exceedance, -abs(b.value - b.threshold), b.key))
 
 

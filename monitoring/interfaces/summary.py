@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from monitoring.results.verdict import LABELS, signal_group, verdict
+from monitoring.results.verdict import LABELS, gate_count, signal_group, verdict
 from monitoring.text import fmt_number
 
 _STYLE = {"breached": "bold red", "not_alerting": "yellow", "failed": "bold red", "skipped": "dim", "ok": "green"}
@@ -43,10 +43,25 @@ def _metric_rows(run: dict[str, Any], *, verbose: bool) -> Table | None:
     table.add_column("metric", no_wrap=True, min_width=max(len(m) for _, m, _ in rows))
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("limit", justify="right", no_wrap=True)
+    if verbose:  # in 80 columns the p-values would fold the names; run.json and the report have them
+        table.add_column("p", justify="right", no_wrap=True)
     for where, metric, mr in rows:
         style = "bold red" if mr["breached"] else ""
-        table.add_row(where, metric, Text(fmt_number(mr["value"]), style=style), fmt_number(mr["threshold"]))
+        cells = [where, metric, Text(fmt_number(mr["value"]), style=style), fmt_number(mr["threshold"])]
+        if verbose:
+            cells.append(fmt_number(mr["p_value"]) if mr.get("p_value") is not None else "-")
+        table.add_row(*cells)
     return table
+
+
+def _chance_lines(run: dict[str, Any]) -> list[Text]:
+    """What chance alone gives, once per setting of the gated signals (the table has their counts)."""
+    by_chance: dict[str, list[str]] = {}
+    for name, sig in run["signals"].items():
+        count = gate_count(sig)
+        if count is not None:
+            by_chance.setdefault(count.chance(), []).append(name)
+    return [Text(f"{', '.join(names)}: {chance}", style="dim") for chance, names in by_chance.items()]
 
 
 def summary(run: dict[str, Any], *, verbose: bool = False) -> Group:
@@ -54,6 +69,7 @@ def summary(run: dict[str, Any], *, verbose: bool = False) -> Group:
     the failures' reasons."""
     head = Text(f"{run['monitor']} @ {run['fire_time']}: {run['status']}", style="bold")
     parts: list[Any] = [head, Text(verdict(run).summary()), _signal_rows(run)]
+    parts += _chance_lines(run)
     metrics = _metric_rows(run, verbose=verbose)
     if metrics is not None:
         parts.append(metrics)

@@ -134,3 +134,23 @@ def test_without_a_pattern_links_are_the_report_location_and_the_store(results: 
 def test_bad_patterns_are_configuration_errors(pattern: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message.replace("{", r"\{").replace("}", r"\}")):
         fill_pattern(pattern, monitor="m", run_id=RUN_ID)
+
+
+def test_each_gated_signal_says_how_many_features_breached_and_what_chance_gives(make_run: MakeRun) -> None:
+    run = make_run(RUN_ID, breaches=[AMOUNT])
+    drift = run["signals"]["data-drift"]
+    drift["significance"] = {"alpha": 0.01, "correction": "holm", "replicates": 1000, "seed": 0}
+    drift["features"]["amount"]["metrics"]["normalized_wasserstein_distance"]["p_value"] = 3.2e-7
+    run["signals"]["prediction-drift"]["significance"] = None  # judged with the gate off
+    breached = sum(any(m.get("breached") for m in f["metrics"].values()) for f in drift["features"].values())
+    _, content = _render(run)
+    expected = (f"{breached} of {len(drift['features'])} features drifted (expected by chance at alpha 0.01, "
+                "holm: any false alarm in at most 1% of runs)")
+    bare = f"of {len(run['signals']['prediction-drift']['features'])} features drifted (significance off"
+    for body in (content.text, content.html):
+        assert expected in body
+        assert bare in body
+        assert "3.20e-07" in body  # the breached metric's p-value, as stored (3 significant figures)
+    # a run stored before the field says nothing rather than guess
+    del drift["significance"]
+    assert f"of {len(drift['features'])} features drifted" not in _render(run)[1].text

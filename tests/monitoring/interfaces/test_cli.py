@@ -67,7 +67,7 @@ def test_summary_fits_80_columns_with_whole_metric_names(ran: tuple[int, str, Pa
         assert re.search(rf"\s{metric}\s", text), metric
     for name in run["signals"]:
         assert re.search(rf"^ {re.escape(name)}\s+\S", text, re.M), name
-    assert len(text.splitlines()) < 60  # progress lines, the signal counts and 9 breached rows
+    assert len(text.splitlines()) < 64  # progress lines, the signal counts, one chance line, 9 breached rows
 
 
 def test_plain_progress_lines_when_not_a_terminal(ran: tuple[int, str, Path]) -> None:
@@ -95,3 +95,12 @@ def test_report_command_rerenders_a_run_and_a_monitor(ran: tuple[int, str, Path]
     console = _console()
     assert main(["report", str(out / "nothing-here")], console=console) == 2
     assert "is neither a run folder" in " ".join(console.export_text().split())
+
+
+def test_summary_says_once_what_chance_gives_for_the_gated_signals(ran: tuple[int, str, Path]) -> None:
+    _, text, out = ran
+    run = json.loads(next(out.glob("*/*/run.json")).read_text())
+    gated = [n for n, s in run["signals"].items() if s.get("significance") and s["status"] == "completed"]
+    assert gated
+    flat = " ".join(text.split())
+    assert f"{', '.join(gated)}: expected by chance at alpha 0.01, holm: any false alarm in at most 1% of runs" in flat
