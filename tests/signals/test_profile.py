@@ -56,3 +56,15 @@ def test_quantile_bins_of_tied_values_match_numpy_histogram_on_both_sides() -> N
     assert profile["min"] == {"reference": ref.min(), "production": prod.min()}
     assert profile["p50"]["production"] == np.median(prod)
     assert profile["mean"]["reference"] == ref.mean()
+
+
+def test_profile_statistics_equal_numpy_and_scipy_to_the_bit() -> None:
+    rng = np.random.default_rng(8)
+    ref, prod = rng.lognormal(0, 1, 10_000), rng.normal(3, 2, 9_000)
+    profile = numerical_profile(pl.Series(ref), pl.Series(prod))
+    assert profile["skewness"] == float(stats.skew(ref))
+    assert profile["mean"] == {"reference": ref.mean(), "production": prod.mean()}
+    assert profile["std"]["production"] == prod.std(ddof=1)
+    p5, p50, p95 = np.quantile(ref, [0.05, 0.5, 0.95])
+    assert (profile["p5"]["reference"], profile["p50"]["reference"], profile["p95"]["reference"]) == (p5, p50, p95)
+    assert profile["quantile_bins"]["inner_edges"] == np.unique(np.quantile(ref, np.linspace(0, 1, 21))[1:-1]).tolist()
