@@ -30,37 +30,57 @@ def _sides(reference: Any, production: Any) -> dict[str, Any]:
 
 
 def _numbers(series: pl.Series) -> np.ndarray:
-    values = series.drop_nulls().cast(pl.Float64).to_numpy()
+    """The finite values in their order (nulls become NaN on the way and are dropped with it)."""
+    values = series.cast(pl.Float64).to_numpy()
     return values[np.isfinite(values)]
 
 
-def _describe(values: np.ndarray) -> dict[str, float | None]:
+def _skew(values: np.ndarray) -> float:
+    """``scipy.stats.skew(values)``, without its array-API wrapper where scipy allows (two thirds of its
+    ~0.5 ms on 10,000 values; ``_no_deco`` is scipy's own switch for it)."""
+    try:
+        return float(stats.skew(values, _no_deco=True))
+    except TypeError:  # a scipy without the switch
+        return float(stats.skew(values))
+
+
+def _describe(values: np.ndarray, ordered: np.ndarray, quantiles: np.ndarray | None = None
+              ) -> dict[str, float | None]:
+    """Moments from the values in their order (summation order fixes the last bit), order statistics
+    from ``ordered``, the same values sorted (numpy's quantiles are the same on either, faster sorted).
+    ``quantiles``: the 5%, 50% and 95% quantiles when the caller has them."""
     if values.size == 0:
         return dict.fromkeys(("mean", "std", "min", "p5", "p50", "p95", "max"))
-    p5, p50, p95 = np.quantile(values, [0.05, 0.5, 0.95])
+    p5, p50, p95 = np.quantile(ordered, [0.05, 0.5, 0.95]) if quantiles is None else quantiles
     return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if values.size > 1 else None,
-            "min": float(values.min()), "p5": float(p5), "p50": float(p50), "p95": float(p95),
-            "max": float(values.max())}
+            "min": float(ordered[0]), "p5": float(p5), "p50": float(p50), "p95": float(p95),
+            "max": float(ordered[-1])}
+
+
+def _bin_counts(ordered: np.ndarray, inner: np.ndarray) -> list[int]:
+    """Counts in ``(-inf, e_0), [e_0, e_1), ..., [e_last, inf)`` of sorted values."""
+    return np.diff(np.concatenate(([0], np.searchsorted(ordered, inner, side="left"), [ordered.size]))).tolist()
 
 
 def numerical_profile(reference: pl.Series, production: pl.Series) -> dict[str, Any]:
     """Statistics of both sides and their counts on the reference's quantile bins."""
     ref, prod = _numbers(reference), _numbers(production)
-    described = {"reference": _describe(ref), "production": _describe(prod)}
+    ref_sorted, prod_sorted = np.sort(ref), np.sort(prod)
+    # one quantile call for the reference's statistics and its bin edges (each q is computed on its own)
+    ref_q = np.quantile(ref_sorted, [0.05, 0.5, 0.95, *np.linspace(0, 1, QUANTILE_BINS + 1)]) if ref.size else None
+    described = {"reference": _describe(ref, ref_sorted, None if ref_q is None else ref_q[:3]),
+                 "production": _describe(prod, prod_sorted)}
     out: dict[str, Any] = {"kind": "numerical",
                            "count": _sides(int(ref.size), int(prod.size)),
                            "nulls": _sides(reference.null_count(), production.null_count())}
     for stat in ("mean", "std", "min", "p5", "p50", "p95", "max"):
         out[stat] = _sides(described["reference"][stat], described["production"][stat])
-    skew = float(stats.skew(ref)) if ref.size > 2 and np.ptp(ref) > 0 else 0.0
+    skew = _skew(ref) if ref.size > 2 and ref_sorted[-1] > ref_sorted[0] else 0.0
     out["skewness"] = skew if np.isfinite(skew) else None
-    if ref.size:
-        inner = np.unique(np.quantile(ref, np.linspace(0, 1, QUANTILE_BINS + 1))[1:-1])
-        out["quantile_bins"] = {
-            "inner_edges": inner.tolist(),
-            "reference": np.bincount(np.searchsorted(inner, ref, side="right"), minlength=inner.size + 1).tolist(),
-            "production": np.bincount(np.searchsorted(inner, prod, side="right"), minlength=inner.size + 1).tolist(),
-        }
+    if ref_q is not None:
+        inner = np.unique(ref_q[4:-1])
+        out["quantile_bins"] = {"inner_edges": inner.tolist(), "reference": _bin_counts(ref_sorted, inner),
+                                "production": _bin_counts(prod_sorted, inner)}
     return out
 
 
@@ -91,9 +111,9 @@ def categorical_profile(reference: pl.Series, production: pl.Series) -> dict[str
 def attach_profiles(result: SignalResult, production: pl.DataFrame, reference: pl.DataFrame) -> SignalResult:
     """``result`` with ``details["profile"]`` on each numerical or categorical feature both frames hold."""
     features: dict[str, FeatureResult] = {}
+    prod_names, ref_names = set(production.columns), set(reference.columns)  # one set each: wide frames
     for name, fr in result.features.items():
-        if fr.kind not in ("numerical", "categorical") or name not in production.columns or \
-                name not in reference.columns:
+        if fr.kind not in ("numerical", "categorical") or name not in prod_names or name not in ref_names:
             features[name] = fr
             continue
         make = numerical_profile if fr.kind == "numerical" else categorical_profile

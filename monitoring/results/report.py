@@ -5,6 +5,10 @@ from Blob Storage, a file share or an email attachment. Per feature it shows bot
 (skewed numerical features on the reference's quantile bins), their summary statistics side by side, and
 for each breached metric its trend over the monitor's runs with the threshold drawn. The header's counts
 come from ``monitoring.results.verdict``, as the email's do.
+
+Every feature of a signal is a row of one compact table (each metric's value, p-value and verdict); the
+details (charts, statistics, trends) are drawn only for the features ``monitoring.results.selection``
+picks (failed, breached, the worst of each metric; at most 50), so a 10,000-feature run stays a few MB.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from monitoring.results import charts
+from monitoring.results.selection import DETAIL_FEATURES, TOP_PER_METRIC, detailed, drift_sentence
 from monitoring.results.verdict import LABELS, signal_group, verdict
 from monitoring.storage.base import Store, read_json
 from monitoring.text import fmt_number
@@ -106,16 +111,19 @@ def _feature(signal: str, name: str, summary: Mapping[str, Any], stored: Mapping
     }
 
 
-def _signal_charts(sig: Mapping[str, Any], doc: Mapping[str, Any]) -> list[Markup]:
-    """Charts of a whole signal: quality rates per feature, importance on both sides, performance."""
+def _signal_charts(sig: Mapping[str, Any], doc: Mapping[str, Any], chosen: list[str]) -> list[Markup]:
+    """Charts of a whole signal: quality rates per feature (the ``chosen`` ones when there are more than
+    ``DETAIL_FEATURES``), importance on both sides, performance."""
     out: list[str | bytes | None] = []
     features = sig.get("features", {})
     if sig.get("type") == "data_quality":
+        shown = list(features) if len(features) <= DETAIL_FEATURES else chosen
+        label = "rate" if len(shown) == len(features) else f"rate, {len(shown)} of {len(features)} features"
         metrics = sorted({m for fr in features.values() for m in fr["metrics"]})
         for metric in metrics:
-            rows = [(f, fr["metrics"][metric]["value"], fr["metrics"][metric]["threshold"],
-                     fr["metrics"][metric]["breached"]) for f, fr in features.items() if metric in fr["metrics"]]
-            out.append(charts.value_bars(metric, rows, xlabel="rate"))
+            rows = [(f, features[f]["metrics"][metric]["value"], features[f]["metrics"][metric]["threshold"],
+                     features[f]["metrics"][metric]["breached"]) for f in shown if metric in features[f]["metrics"]]
+            out.append(charts.value_bars(metric, rows, xlabel=label))
     for name, fr in features.items():
         details = (doc.get("features", {}).get(name) or {}).get("details") or {}
         if details.get("importance"):
@@ -129,22 +137,51 @@ def _signal_charts(sig: Mapping[str, Any], doc: Mapping[str, Any]) -> list[Marku
     return [m for m in (_svg(c) for c in out) if m is not None]
 
 
+def _metric_cell(metric: Mapping[str, Any] | None) -> tuple[str, str, str]:
+    """(text, css class, title) of one metric in the table of every feature."""
+    if metric is None:
+        return "", "", ""
+    if metric.get("value") is None:
+        return "-", "na", metric.get("reason") or ""
+    text = fmt_number(metric["value"])
+    if metric.get("p_value") is not None:
+        text += f" · p {fmt_number(metric['p_value'])}"
+    css = "b" if metric.get("breached") else ""
+    return text, css, metric.get("gate_reason") or ""
+
+
+def _table(features: Mapping[str, Mapping[str, Any]], chosen: set[str]) -> dict[str, Any]:
+    """Every feature as a row (breached first, then by name), one column per metric."""
+    metrics = list(dict.fromkeys(m for fr in features.values() for m in fr.get("metrics") or {}))
+    names = sorted(features, key=lambda f: (not features[f].get("breached"), f))
+    rows = [(f, features[f]["kind"], features[f].get("row_counts") or {}, bool(features[f].get("breached")),
+             f in chosen, [_metric_cell(features[f]["metrics"].get(m)) for m in metrics]) for f in names]
+    return {"metrics": metrics, "rows": rows}
+
+
+def _signal(name: str, sig: Mapping[str, Any], doc: Mapping[str, Any], history: pl.DataFrame | None) -> dict[str, Any]:
+    all_features = sig.get("features", {})
+    chosen = detailed(all_features)
+    draw = sig.get("type") in ("data_drift", "prediction_drift")
+    features = [_feature(name, f, all_features[f], doc.get("features", {}).get(f, {}), history, draw=draw)
+                for f in chosen]
+    features.sort(key=lambda f: (not f["breached"], f["name"]))
+    defaults: dict[str, Any] = {"production_window": None, "reference_window": None, "segment": None,
+                                "notes": [], "error": None, "row_counts": {}}
+    group = signal_group(sig)
+    notes = [n for n in sig.get("notes", []) if not n.startswith("segment: ")]  # the segment has its own line
+    gated = any(m.get("p_value") is not None for fr in all_features.values() for m in fr["metrics"].values())
+    return {**defaults, "name": name, **sig, "notes": notes, "group": group, "label": LABELS[group],
+            "feature_list": features, "charts": _signal_charts(sig, doc, chosen), "gated": gated,
+            "sentence": drift_sentence(sig, doc), "table": _table(all_features, set(chosen)),
+            "detail_rule": f"the failed and breached features and the {TOP_PER_METRIC} worst of each metric, "
+                           f"at most {DETAIL_FEATURES}"}
+
+
 def render_report(run: Mapping[str, Any], signal_documents: Mapping[str, Mapping[str, Any]],
                   history: pl.DataFrame | None = None) -> str:
     """The report of one run from its run.json, its signal documents and the monitor's history."""
-    signals = []
-    for name, sig in run["signals"].items():
-        doc = signal_documents.get(name, {})
-        draw = sig.get("type") in ("data_drift", "prediction_drift")
-        features = [_feature(name, f, fr, doc.get("features", {}).get(f, {}), history, draw=draw)
-                    for f, fr in sig.get("features", {}).items()]
-        features.sort(key=lambda f: (not f["breached"], f["name"]))
-        defaults: dict[str, Any] = {"production_window": None, "reference_window": None, "segment": None,
-                                    "notes": [], "error": None, "row_counts": {}}
-        group = signal_group(sig)
-        notes = [n for n in sig.get("notes", []) if not n.startswith("segment: ")]  # the segment has its own line
-        signals.append({**defaults, "name": name, **sig, "notes": notes, "group": group, "label": LABELS[group],
-                        "feature_list": features, "charts": _signal_charts(sig, doc)})
+    signals = [_signal(name, sig, signal_documents.get(name, {}), history) for name, sig in run["signals"].items()]
     return environment().get_template("report.html.j2").render(run=run, signals=signals, verdict=verdict(run))
 
 

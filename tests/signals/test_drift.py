@@ -123,3 +123,21 @@ def test_compute_drift_routes_by_kind_and_does_not_drop_rows_across_columns() ->
     assert result.features["cat"].row_counts == {"reference": 3, "production": 3}
     assert result.features["cat"].metrics["jensen_shannon_distance"].threshold is None
     assert result.row_counts == {"reference": 4, "production": 4}
+
+
+@pytest.mark.parametrize("dtype", [pl.Float64, pl.Float32, pl.Int64, pl.String])
+def test_numeric_values_are_the_sorted_finite_values_with_null_and_infinite_counts(dtype: pl.DataType) -> None:
+    from signals.drift import numeric_values
+
+    rng = np.random.default_rng(2)
+    raw: list[float | None] = [*rng.normal(size=200).round(3).tolist(), None, None, float("nan"), float("inf"),
+                               float("-inf")] if dtype.is_float() else [*rng.integers(-50, 50, 200).tolist(), None]
+    series = pl.Series("x", raw).cast(dtype) if dtype != pl.String else pl.Series("x", [*map(str, raw), "abc"])
+    values, nulls, infinite = numeric_values(series)
+    as_floats = [float(v) for v in raw if v is not None]
+    finite = sorted(v for v in as_floats if math.isfinite(v))
+    assert values.tolist() == pytest.approx(finite, rel=1e-6)
+    assert values.dtype == np.float64
+    assert infinite == sum(1 for v in as_floats if math.isinf(v))
+    missing = sum(1 for v in raw if v is None or math.isnan(v))
+    assert nulls == missing + (1 if dtype == pl.String else 0)  # "abc" is no number: null

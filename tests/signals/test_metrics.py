@@ -171,3 +171,28 @@ def test_quantile_edges_are_the_reference_quantiles_with_open_ends() -> None:
     assert counts.sum() == 5000
     assert counts.max() - counts.min() <= 2  # equal-mass bins
     assert np.histogram(ref, edges)[0].tolist() == counts.tolist()
+
+
+@pytest.mark.parametrize(("n_ref", "n_prod"), [(10_000, 10_000), (9_999, 10_000), (10_000, 10_001), (10_001, 10_001),
+                                               (3_000, 2_000), (64, 64), (7, 5)])
+def test_ks_pvalue_equals_ks_2samp_exactly_for_many_features_sharing_a_lattice_statistic(n_ref: int,
+                                                                                      n_prod: int) -> None:
+    """The exact p-value is reused per (n, m, D * lcm); every reuse must still be scipy's value to the bit,
+    on both sides of the exact/asymptotic boundary (10,000), with ties, and with and without drift."""
+    rng = np.random.default_rng(n_ref + n_prod)
+    for i in range(24):
+        ref, prod = rng.normal(size=n_ref), rng.normal((0.0, 0.02, 0.3)[i % 3], 1.0, size=n_prod)
+        if i % 4 == 3:
+            ref, prod = np.round(ref, 1), np.round(prod, 1)
+        ref, prod = np.sort(ref), np.sort(prod)
+        assert m.ks_two_sample_pvalue(ref, prod) == stats.ks_2samp(ref, prod).pvalue
+    samples = [np.sort(rng.normal(size=n)) for n in (n_ref, n_prod)]
+    assert m.ks_two_sample_pvalue(*samples) == stats.ks_2samp(*samples).pvalue  # again, from the cache
+
+
+def test_ks_lattice_statistic_is_scipys_rounded_d_times_lcm() -> None:
+    rng = np.random.default_rng(4)
+    for n, k in ((10_000, 10_000), (9_000, 10_000), (37, 101)):
+        ref, prod = np.sort(rng.normal(size=n)), np.sort(rng.normal(0.1, 1.0, size=k))
+        d = stats.ks_2samp(ref, prod).statistic
+        assert m.EcdfGap.of(ref, prod).ks_lattice_statistic(n, k) == round(d * n * k / math.gcd(n, k))

@@ -42,3 +42,29 @@ def test_categorical_profile_matches_counter() -> None:
     assert top["a"] == (50, 10)
     assert top["new1"] == (0, 40)
     assert profile["distinct"] == {"reference": 3, "production": 4}
+
+
+def test_quantile_bins_of_tied_values_match_numpy_histogram_on_both_sides() -> None:
+    """Discrete data put values exactly on the edges: each lands in the bin its edge starts."""
+    rng = np.random.default_rng(7)
+    ref, prod = rng.integers(0, 12, 4000).astype(float), rng.integers(0, 15, 2500).astype(float)
+    profile = numerical_profile(pl.Series([*ref, None, float("nan")]), pl.Series([*prod, float("inf")]))
+    bins = profile["quantile_bins"]
+    edges = [-np.inf, *bins["inner_edges"], np.inf]
+    assert bins["reference"] == np.histogram(ref, bins=edges)[0].tolist()
+    assert bins["production"] == np.histogram(prod, bins=edges)[0].tolist()
+    assert profile["min"] == {"reference": ref.min(), "production": prod.min()}
+    assert profile["p50"]["production"] == np.median(prod)
+    assert profile["mean"]["reference"] == ref.mean()
+
+
+def test_profile_statistics_equal_numpy_and_scipy_to_the_bit() -> None:
+    rng = np.random.default_rng(8)
+    ref, prod = rng.lognormal(0, 1, 10_000), rng.normal(3, 2, 9_000)
+    profile = numerical_profile(pl.Series(ref), pl.Series(prod))
+    assert profile["skewness"] == float(stats.skew(ref))
+    assert profile["mean"] == {"reference": ref.mean(), "production": prod.mean()}
+    assert profile["std"]["production"] == prod.std(ddof=1)
+    p5, p50, p95 = np.quantile(ref, [0.05, 0.5, 0.95])
+    assert (profile["p5"]["reference"], profile["p50"]["reference"], profile["p95"]["reference"]) == (p5, p50, p95)
+    assert profile["quantile_bins"]["inner_edges"] == np.unique(np.quantile(ref, np.linspace(0, 1, 21))[1:-1]).tolist()

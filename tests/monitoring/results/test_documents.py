@@ -85,3 +85,21 @@ def test_store_paths_cannot_escape_and_writes_are_atomic(tmp_path: Path) -> None
     assert store.read_bytes("m/r/run.json") == b'{"v": 2}'
     assert store.list("m/") == ["m/r/run.json"]
     assert store.read_bytes("m/none.json") is None
+
+
+def test_large_documents_are_stored_compact_and_read_back_equal(tmp_path: Path) -> None:
+    import json
+
+    from monitoring.storage.base import PRETTY_MAX_BYTES, read_json, write_json
+
+    store = LocalStore(tmp_path)
+    small = _run(0.3)
+    large = {**small, "signals": {f"s{i}": small["signals"]["drift"] for i in range(PRETTY_MAX_BYTES // 400)}}
+    write_json(store, "small.json", small)
+    write_json(store, "large.json", large)
+    assert (tmp_path / "small.json").read_text().startswith('{\n  "monitor"'), "a small document stays indented"
+    compact = (tmp_path / "large.json").read_text()
+    assert "\n" not in compact
+    assert len(compact) > PRETTY_MAX_BYTES
+    assert read_json(store, "small.json") == json.loads(json.dumps(small))
+    assert read_json(store, "large.json") == json.loads(json.dumps(large))
