@@ -188,10 +188,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("features_per_activity", "activity_memory_mb", "memory_budget_mb", "ingest_max_rows",
-                     "ingest_max_decoded_mb",
-                     mode="before")
+                     "ingest_max_decoded_mb", mode="before")
     @classmethod
-    def _positive(cls, value: Any, info: ValidationInfo) -> int:
+    def _positive(cls, value: Any, info: ValidationInfo) -> int | None:
+        if value is None and info.field_name == "memory_budget_mb":  # optional: not set
+            return None
         try:
             number = int(value)
         except (TypeError, ValueError):
