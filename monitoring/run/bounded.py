@@ -118,10 +118,10 @@ def _bounded(plan: SignalPlan, info: SignalInfo, chosen: list[str], width: int, 
         ranged, rest = _by_range(plan, info, present, range_budget_rows(budget_mb), on_feature)
     step = max(1, width)
     groups = [rest[i:i + step] for i in range(0, len(rest), step)]
-    parts = [group(g + (absent if i == 0 else [])) for i, g in enumerate(groups)]
-    if absent and not groups:
+    parts = [*(group(g + (absent if i == 0 else [])) for i, g in enumerate(groups)), *ranged]
+    if absent and not groups:  # after a part with the row counts: the merge keeps the first part's
         parts.append(_missing_part(plan, absent))
-    return _ordered(merge_batches(plan.type, [*parts, *ranged]), chosen)
+    return _ordered(merge_batches(plan.type, parts), chosen)
 
 
 def _splittable(plan: SignalPlan, info: SignalInfo) -> bool:

@@ -21,11 +21,13 @@ THRESHOLDS = {"normalized_wasserstein_distance": 0.1, "jensen_shannon_distance":
 def assert_close(got: Any, want: Any, path: str = "", rel: float = 1e-12) -> None:
     """Equal structures; floats to ``rel`` relative (1e-15 absolute near 0), everything else exactly."""
     if isinstance(want, dict):
-        assert isinstance(got, dict) and got.keys() == want.keys(), f"{path}: {got} != {want}"
+        assert isinstance(got, dict), f"{path}: {got} != {want}"
+        assert got.keys() == want.keys(), f"{path}: {got} != {want}"
         for k in want:
             assert_close(got[k], want[k], f"{path}.{k}", rel)
     elif isinstance(want, list | tuple):
-        assert isinstance(got, list | tuple) and len(got) == len(want), f"{path}: {got} != {want}"
+        assert isinstance(got, list | tuple), f"{path}: {got} != {want}"
+        assert len(got) == len(want), f"{path}: {got} != {want}"
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
             assert_close(g, w, f"{path}[{i}]", rel)
     elif isinstance(want, float) and not isinstance(want, bool):
