@@ -114,7 +114,7 @@ def _bounded(plan: SignalPlan, info: SignalInfo, chosen: list[str], width: int, 
         return group(chosen)
     ranged: list[SignalResult] = []
     rest = present
-    if width == 0 and _splittable(plan, info):
+    if width == 0 and splittable(plan, info):
         ranged, rest = _by_range(plan, info, present, range_budget_rows(budget_mb), on_feature)
     step = max(1, width)
     groups = [rest[i:i + step] for i in range(0, len(rest), step)]
@@ -124,17 +124,19 @@ def _bounded(plan: SignalPlan, info: SignalInfo, chosen: list[str], width: int, 
     return _ordered(merge_batches(plan.type, parts), chosen)
 
 
-def _splittable(plan: SignalPlan, info: SignalInfo) -> bool:
+def splittable(plan: SignalPlan, info: SignalInfo) -> bool:
+    """Whether the signal's numerical features may be split by value range (see the module)."""
     binning = plan.options.get("binning", "equal_width")
     return info.value_ranges and not plan.segment and binning == "equal_width"
 
 
-def _significance(options: Mapping[str, Any]) -> Significance | None:
+def significance_of(options: Mapping[str, Any]) -> Significance | None:
+    """The gate's settings of a drift signal's options (the default when the options name none)."""
     value = options.get("significance", DEFAULT_SIGNIFICANCE)
     return Significance(**value) if isinstance(value, dict) else value
 
 
-def _numerical(plan: SignalPlan, feature: str, reference: pl.LazyFrame) -> bool:
+def is_numerical(plan: SignalPlan, feature: str, reference: pl.LazyFrame) -> bool:
     """Whether ``feature`` is numerical by the rules of ``signals.kinds`` (override, then type) without
     reading the column: an integer column counts its distinct values in one streaming pass."""
     override = plan.feature_overrides.get(feature)
@@ -158,7 +160,7 @@ def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_row
     if ref_scan is None or prod_scan is None:
         return [], present
     (reference, ref_unparsed), (production, prod_unparsed) = ref_scan, prod_scan
-    numerical = [f for f in present if _numerical(plan, f, reference)]
+    numerical = [f for f in present if is_numerical(plan, f, reference)]
     ref_stats, prod_stats = side_stats(reference, numerical), side_stats(production, numerical)
     split = [f for f in numerical if needs_split(ref_stats[f], prod_stats[f], budget_rows)]
     unparsed = {side: n for side, n in (("production", prod_unparsed), ("reference", ref_unparsed)) if n}
@@ -178,7 +180,7 @@ def _one(plan: SignalPlan, info: SignalInfo, feature: str, reference: pl.LazyFra
                         budget_rows=budget_rows)
     result = split_numerical_drift(reference.select(feature), production.select(feature), summary,
                                    thresholds=plan.thresholds.get("numerical", {}),
-                                   significance=_significance(plan.options), profiled=info.profiled)
+                                   significance=significance_of(plan.options), profiled=info.profiled)
     return one_feature_result(plan, feature, result, rows=(ref.rows, prod.rows), unparsed=unparsed)
 
 
@@ -191,7 +193,7 @@ def one_feature_result(plan: SignalPlan, feature: str, result: FeatureResult, *,
     counts = {"reference": rows[0], "production": rows[1],
               **{f"unparsed_timestamps_{side}": n for side, n in unparsed.items()}}
     return SignalResult(type=plan.type, status="completed", features={feature: result}, notes=notes,
-                        significance=_significance(plan.options), row_counts=counts)
+                        significance=significance_of(plan.options), row_counts=counts)
 
 
 def _missing_part(plan: SignalPlan, absent: list[str]) -> SignalResult:
@@ -202,7 +204,7 @@ def _missing_part(plan: SignalPlan, absent: list[str]) -> SignalResult:
     features = {f: _missing_feature(f, next(s for s, cols in sides if f not in cols),
                                     next(cols for _, cols in sides if f not in cols)) for f in absent}
     return SignalResult(type=plan.type, status="completed", features=features, notes=plan.notes,
-                        significance=_significance(plan.options))
+                        significance=significance_of(plan.options))
 
 
 def _ordered(result: SignalResult, chosen: list[str]) -> SignalResult:
@@ -226,5 +228,5 @@ def budget_per_signal(budget_mb: float, parallel: int) -> float:
     return budget_mb / max(1, parallel)
 
 
-__all__ = ["DEFAULT_SHARE", "RANGE_BYTES", "budget_per_signal", "compute_bounded", "group_width",
-           "memory_budget_mb", "one_feature_result", "range_budget_rows"]
+__all__ = ["DEFAULT_SHARE", "RANGE_BYTES", "budget_per_signal", "compute_bounded", "group_width", "is_numerical",
+           "memory_budget_mb", "one_feature_result", "range_budget_rows", "significance_of", "splittable"]
