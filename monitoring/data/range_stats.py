@@ -46,8 +46,8 @@ _BIN_QUANTILES = tuple(float(q) for q in np.linspace(0, 1, QUANTILE_BINS + 1)[1:
 
 
 def _virtual(n: int, q: float) -> float:
-    """numpy's virtual index of quantile ``q`` of ``n`` values (method 'linear': alpha = beta = 1)."""
-    return n * q + (1 + q * (1 - 1 - 1)) - 1
+    """numpy's virtual index of quantile ``q`` of ``n`` values (method 'linear': ``(n - 1) q``)."""
+    return (n - 1) * q
 
 
 def _around(n: int, qs: Sequence[float]) -> list[int]:

@@ -50,8 +50,8 @@ def _signals(run: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("batch", [False, True])
 def test_range_activities_give_the_in_memory_run(large_monitor: FraudData, tmp_path: Any,
                                                  monkeypatch: pytest.MonkeyPatch, batch: bool) -> None:
-    local = run_local(definition_store().load(MONITOR), large_monitor.fire_time, LocalStore(tmp_path),
-                      memory_mb=100_000)[1]
+    store = LocalStore(tmp_path)
+    plan, local = run_local(definition_store().load(MONITOR), large_monitor.fire_time, store, memory_mb=100_000)
     monkeypatch.setenv("ACTIVITY_MEMORY_MB", "1")
     request = RunRequest(monitor=MONITOR, fire_time=large_monitor.fire_time).model_dump(mode="json")
     result = DurableHarness([runs.bp], batch=batch).run("monitor_run", instance_id(MONITOR, large_monitor.fire_time),
@@ -70,3 +70,9 @@ def test_range_activities_give_the_in_memory_run(large_monitor: FraudData, tmp_p
     assert run["status"] == "completed"
     assert_close(_signals(run), _signals(local))
     assert run["breached"] == local["breached"]
+    for name in local["signals"]:  # the full documents: histograms, details, nulls, profiles
+        path = f"{plan.prefix}/signals/{name}.json"
+        stored = json.loads(blob.results_store().read_bytes(path) or b"null")
+        want = json.loads(store.read_bytes(path) or b"null")
+        assert_close({k: v for k, v in stored.items() if k not in ("duration_s", "started_at", "finished_at")},
+                     {k: v for k, v in want.items() if k not in ("duration_s", "started_at", "finished_at")})

@@ -107,3 +107,14 @@ def test_split_equals_in_memory(tmp_path: Any, kind: str, shift: float, signific
 def test_small_sides_are_not_split() -> None:
     r = side_stats(pl.LazyFrame({"x": np.arange(5000.0)}), ["x"])["x"]
     assert not needs_split(r, r, 100)  # the exact KS p-value needs the samples
+
+
+@pytest.mark.parametrize("n", [11_396, 12_000, 10_001, 54_321])
+def test_profile_quantiles_are_numpys_bit_for_bit(n: int) -> None:
+    from monitoring.data import range_stats
+
+    values = np.sort(np.random.default_rng(n).lognormal(2.0, 1.0, n))
+    at = dict(enumerate(values.tolist()))
+    qs = np.linspace(0, 1, 21)
+    got = [range_stats._quantile(at, n, float(q)) for q in qs]
+    assert got == np.quantile(values, qs).tolist()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ def _signals(run: dict[str, Any]) -> dict[str, Any]:
 
 def test_tiny_budget_gives_the_in_memory_run(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     loaded = load_file(demo / "monitor.yaml")
-    _, whole = run_local(loaded, FIRE, LocalStore(tmp_path / "whole"), memory_mb=100_000)
+    plan, whole = run_local(loaded, FIRE, LocalStore(tmp_path / "whole"), memory_mb=100_000)
     groups: list[list[str]] = []
     ranged: list[str] = []
     compute, split = bounded.compute_signal, bounded.split_numerical_drift
@@ -53,6 +54,11 @@ def test_tiny_budget_gives_the_in_memory_run(demo: Path, tmp_path: Path, monkeyp
     assert max(len(g) for g in groups) == 1
     assert_close(_signals(small), _signals(whole))
     assert small["breached"] == whole["breached"]
+    for name in whole["signals"]:  # the full documents: histograms, details, nulls, profiles
+        documents = [json.loads(LocalStore(tmp_path / side).read_bytes(f"{plan.prefix}/signals/{name}.json") or b"")
+                     for side in ("small", "whole")]
+        assert_close(*[{k: v for k, v in d.items() if k not in ("duration_s", "started_at", "finished_at")}
+                       for d in documents])
 
 
 def test_group_width_follows_the_activity_model() -> None:
