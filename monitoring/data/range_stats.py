@@ -20,11 +20,18 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
+from monitoring.data.range_models import (
+    BIN_QUANTILES,
+    DESCRIBED,
+    FeatureSummary,
+    RangeShare,
+    RankPlan,
+    virtual_index,
+)
 from signals import metrics as m
 from signals.nulls import (
     NWD_CELLS,
@@ -33,46 +40,7 @@ from signals.nulls import (
     MomentNull,
     _grid_permutation,
     effective_size,
-    nwd_grid,
 )
-from signals.profile import QUANTILE_BINS
-
-if TYPE_CHECKING:
-    from monitoring.data.ranges import FeatureSummary, RangeShare
-
-#: The profile's quantiles of each side, then the reference's quantile-bin edges.
-_DESCRIBED = (0.05, 0.5, 0.95)
-_BIN_QUANTILES = tuple(float(q) for q in np.linspace(0, 1, QUANTILE_BINS + 1)[1:-1])
-
-
-def _virtual(n: int, q: float) -> float:
-    """numpy's virtual index of quantile ``q`` of ``n`` values (method 'linear': ``(n - 1) q``)."""
-    return (n - 1) * q
-
-
-def _around(n: int, qs: Sequence[float]) -> list[int]:
-    out: set[int] = set()
-    for q in qs:
-        below = min(max(math.floor(_virtual(n, q)), 0), n - 1)
-        out |= {below, min(below + 1, n - 1)}
-    return sorted(out)
-
-
-class RankPlan(BaseModel):
-    """The global ranks phase 2 reports values at: the pooled ranks of the NWD grid, each side's ranks
-    around the profile's quantiles (the reference's also around its quantile-bin edges)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    pooled: list[int]
-    reference: list[int]
-    production: list[int]
-
-    @classmethod
-    def of(cls, n_r: int, n_p: int) -> RankPlan:
-        n = n_r + n_p
-        return cls(pooled=nwd_grid(n).tolist() if n >= 2 else [],
-                   reference=_around(n_r, (*_DESCRIBED, *_BIN_QUANTILES)), production=_around(n_p, _DESCRIBED))
 
 
 def edges_of(lo: float, hi: float, n_r: int, n_p: int) -> np.ndarray:
@@ -133,7 +101,7 @@ def nwd_null_of(plan: RankPlan, shares: Sequence[RangeShare], n_r: int, n_p: int
 
 def _quantile(at: dict[int, float], n: int, q: float) -> float:
     """numpy's linear quantile (its ``_lerp``) from the values at the two ranks around it."""
-    virtual = _virtual(n, q)
+    virtual = virtual_index(n, q)
     below = min(max(math.floor(virtual), 0), n - 1)
     a, b = at[below], at[min(below + 1, n - 1)]
     t = virtual - below if below < n - 1 else 0.0
@@ -144,7 +112,7 @@ def _quantile(at: dict[int, float], n: int, q: float) -> float:
 def profile_edges(summary: FeatureSummary, shares: Sequence[RangeShare]) -> list[float]:
     """The inner edges of the profile's quantile bins (the reference's quantiles, ties merged)."""
     at, n = _points(shares, "reference"), summary.reference.finite
-    return np.unique([_quantile(at, n, q) for q in _BIN_QUANTILES]).tolist()
+    return np.unique([_quantile(at, n, q) for q in BIN_QUANTILES]).tolist()
 
 
 def bins_from_below(below: Sequence[int], total: int) -> list[int]:
@@ -156,7 +124,7 @@ def bins_from_below(below: Sequence[int], total: int) -> list[int]:
 def _described(summary: FeatureSummary, shares: Sequence[RangeShare], side: str) -> dict[str, float | None]:
     stats = summary.reference if side == "reference" else summary.production
     at, n = _points(shares, side), stats.finite
-    p5, p50, p95 = (_quantile(at, n, q) for q in _DESCRIBED)
+    p5, p50, p95 = (_quantile(at, n, q) for q in DESCRIBED)
     return {"mean": stats.mean, "std": stats.std, "min": stats.minimum, "p5": p5, "p50": p50, "p95": p95,
             "max": stats.maximum}
 
@@ -186,4 +154,4 @@ def profile_of(summary: FeatureSummary, shares: Sequence[RangeShare], bins: tupl
     return out
 
 
-__all__ = ["RankPlan", "bins_from_below", "edges_of", "ks_pvalue", "nwd_null_of", "profile_edges", "profile_of"]
+__all__ = ["bins_from_below", "edges_of", "ks_pvalue", "nwd_null_of", "profile_edges", "profile_of"]

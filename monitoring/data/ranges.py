@@ -40,16 +40,14 @@ Invariants:
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import polars as pl
-from pydantic import BaseModel, ConfigDict
 
+from monitoring.data.range_models import FeatureSummary, RangeShare, RankPlan, SideStats
 from monitoring.data.range_stats import (
-    RankPlan,
     bins_from_below,
     edges_of,
     ks_pvalue,
@@ -59,7 +57,7 @@ from monitoring.data.range_stats import (
 )
 from signals import metrics as m
 from signals.drift import Threshold, _verdicts
-from signals.ecdf_ranges import RangePart, combine, range_contribution
+from signals.ecdf_ranges import combine, range_contribution
 from signals.info import Significance
 from signals.nulls import NWD_CELLS, MomentNull, table_nulls
 from signals.results import FeatureResult, Histogram
@@ -68,72 +66,6 @@ from signals.results import FeatureResult, Histogram
 _REFINE_ROUNDS = 4
 NAMES = ("jensen_shannon_distance", "normalized_wasserstein_distance", "population_stability_index",
          "two_sample_kolmogorov_smirnov_test")
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class SideStats(_Frozen):
-    """One side's counts of one feature; ``minimum``/``maximum``/``mean`` are None without finite values.
-
-    ``nulls`` counts null or NaN (drift's rule); ``missing`` counts null alone (the profile's)."""
-
-    rows: int
-    nulls: int
-    missing: int
-    infinite: int
-    finite: int
-    minimum: float | None
-    maximum: float | None
-    mean: float | None
-    std: float | None
-
-
-class FeatureSummary(_Frozen):
-    """Phase 1 of one feature: both sides' counts, the histogram edges, the range boundaries, the counts
-    of each side's finite values below each range (``below[j]``; ``below[0]`` is (0, 0)) and the ranks
-    phase 2 reports values at."""
-
-    feature: str
-    reference: SideStats
-    production: SideStats
-    edges: list[float]
-    boundaries: list[float]
-    below: list[tuple[int, int]]
-    ranks: RankPlan
-
-    @property
-    def ranges(self) -> int:
-        return len(self.boundaries) + 1
-
-    def bounds(self, j: int) -> tuple[float | None, float | None]:
-        """Range ``j``'s [lo, hi); None for an unbounded end."""
-        edges: list[float | None] = [None, *self.boundaries, None]
-        return edges[j], edges[j + 1]
-
-    def sizes(self) -> list[int]:
-        """Values of both sides in each range, from the exact counts below."""
-        ends = [*self.below, (self.reference.finite, self.production.finite)]
-        return [(b[0] - a[0]) + (b[1] - a[1]) for a, b in itertools.pairwise(ends)]
-
-
-class RangeShare(_Frozen):
-    """Phase 2 of one range: its share of the ECDF comparison, its values' counts in each global bin, its
-    distinct pooled values (with their last pooled rank while few) and its values at the planned ranks."""
-
-    index: int
-    part: tuple[float, float, float, int, int]
-    reference_bins: list[int]
-    production_bins: list[int]
-    distinct: int
-    groups: list[tuple[float, int]] | None
-    points: dict[str, list[tuple[int, float]]]
-    moments: tuple[float, float]
-
-    def range_part(self) -> RangePart:
-        max_gap, min_gap, integral, n_r, n_p = self.part
-        return RangePart(max_gap, min_gap, integral, (n_r, n_p))
 
 
 def _value(feature: str) -> pl.Expr:
