@@ -79,13 +79,15 @@ def compute_bounded(plan: SignalPlan, *, budget_mb: float, features: list[str] |
                     reraise: tuple[type[BaseException], ...] = ()) -> SignalResult:
     """``compute_signal`` within ``budget_mb`` (see the module); as there, failures are results, except
     ``reraise``."""
+    if plan.error or plan.unsupported:
+        return compute_signal(plan, features=features, on_feature=on_feature, store=store, reraise=reraise)
     info = signal_info(plan.type)
     chosen = list(plan.features if features is None else features)
 
     def group(batch: list[str]) -> SignalResult:
         return compute_signal(plan, features=batch, on_feature=on_feature, store=store, reraise=reraise)
 
-    if plan.error or plan.unsupported or not info.per_feature or plan.production is None or plan.reference is None:
+    if not info.per_feature or plan.production is None or plan.reference is None:
         return compute_signal(plan, features=features, on_feature=on_feature, store=store, reraise=reraise)
     try:
         rows = signal_rows(plan.production, plan.reference)

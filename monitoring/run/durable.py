@@ -265,8 +265,10 @@ def split_by_range(signal: SignalPlan, *, budget: int) -> bool:
     """Whether the signal's features go one per batch, each split by value range when it does not fit: a
     drift signal (``SignalInfo.value_ranges``) one of whose features over both windows' rows (parquet
     metadata) does not fit ``budget`` MiB (``monitoring.run.bounded.group_width``)."""
+    if signal.error or signal.unsupported:
+        return False
     info = signal_info(signal.type)
-    if signal.error or signal.unsupported or not info.per_feature or not splittable(signal, info):
+    if not info.per_feature or not splittable(signal, info):
         return False
     rows = signal_rows(signal.production, signal.reference)
     return rows is not None and group_width(rows, budget) == 0
