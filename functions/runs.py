@@ -29,6 +29,7 @@ import azure.durable_functions as df
 
 from monitoring.alerts.retry import AlertJob
 from monitoring.names import iso_utc, run_id
+from monitoring.run.batching import activity_memory_mb
 from monitoring.run.durable import (
     BatchOutcome,
     BatchRef,
@@ -42,6 +43,7 @@ from monitoring.run.durable import (
     finish_step,
     plan_step,
 )
+from monitoring.run.durable_ranges import FeatureRanges, RangeRef, combine_step, range_step, summarize_step
 from monitoring.storage.blob import results_store
 from monitoring.storage.definitions import definition_store
 
@@ -159,15 +161,53 @@ def signal_run(context: df.DurableOrchestrationContext) -> Generator[Any, Any, d
     """
     chunk = SignalChunk.model_validate(context.get_input())
     refs = chunk.refs()
+    if chunk.ranged:
+        return (yield from _ranged(context, refs))
     tasks = [context.call_activity_with_retry("compute_signal", RETRY, ref.model_dump(mode="json")) for ref in refs]
-    waiting = tasks
-    while waiting:
-        with contextlib.suppress(Exception):  # a batch failed every retry: recorded below, the rest go on
-            yield context.task_all(waiting)
-        waiting = [t for t in waiting if not t.is_completed]
+    yield from _all(context, tasks)
     failures = [BatchOutcome.activity_failed(ref, str(t.result), attempts=RETRY.max_number_of_attempts)
                 for ref, t in zip(refs, tasks, strict=True) if isinstance(t.result, Exception)]
     failed_signals = sum(1 for t in tasks if not isinstance(t.result, Exception)
+                         and BatchOutcome.model_validate(t.result).status == "failed")
+    return ChunkOutcome(failed_signals=failed_signals, failures=failures).model_dump(mode="json")
+
+
+def _all(context: df.DurableOrchestrationContext, tasks: list[Any]) -> Generator[Any, Any, None]:
+    """Wait until every task has ended; one failing every retry does not stop the wait for the others."""
+    waiting = tasks
+    while waiting:
+        with contextlib.suppress(Exception):  # a task failed every retry: its caller records it
+            yield context.task_all(waiting)
+        waiting = [t for t in waiting if not t.is_completed]
+
+
+def _ranged(context: df.DurableOrchestrationContext, refs: list[BatchRef]) -> Generator[Any, Any, dict[str, Any]]:
+    """A ranged signal's batches, one feature each: ``summarize_feature`` for all; then every range of every
+    split feature (``range_share``) and ``compute_signal`` for those not split, all at once; then
+    ``combine_feature`` for each split feature whose ranges all succeeded (``monitoring.run.durable_ranges``)."""
+    summaries = [context.call_activity_with_retry("summarize_feature", RETRY, ref.model_dump(mode="json"))
+                 for ref in refs]
+    yield from _all(context, summaries)
+    failed: dict[int, str] = {r.batch: str(t.result) for r, t in zip(refs, summaries, strict=True)
+                              if isinstance(t.result, Exception)}
+    split = {r.batch: FeatureRanges.model_validate(t.result).ranges for r, t in zip(refs, summaries, strict=True)
+             if r.batch not in failed}
+    whole = {r.batch: context.call_activity_with_retry("compute_signal", RETRY, r.model_dump(mode="json"))
+             for r in refs if split.get(r.batch) == 0}
+    shares = {r.batch: [context.call_activity_with_retry("range_share", RETRY,
+                                                          RangeRef(batch=r, index=j).model_dump(mode="json"))
+                        for j in range(split[r.batch])] for r in refs if split.get(r.batch)}
+    yield from _all(context, [*whole.values(), *(t for ts in shares.values() for t in ts)])
+    failed |= {b: str(next(t.result for t in ts if isinstance(t.result, Exception))) for b, ts in shares.items()
+               if any(isinstance(t.result, Exception) for t in ts)}
+    combined = {r.batch: context.call_activity_with_retry("combine_feature", RETRY, r.model_dump(mode="json"))
+                for r in refs if r.batch in shares and r.batch not in failed}
+    yield from _all(context, list(combined.values()))
+    ended = whole | combined
+    failed |= {b: str(t.result) for b, t in ended.items() if isinstance(t.result, Exception)}
+    failures = [BatchOutcome.activity_failed(r, failed[r.batch], attempts=RETRY.max_number_of_attempts)
+                for r in refs if r.batch in failed]
+    failed_signals = sum(1 for b, t in ended.items() if b not in failed
                          and BatchOutcome.model_validate(t.result).status == "failed")
     return ChunkOutcome(failed_signals=failed_signals, failures=failures).model_dump(mode="json")
 
@@ -184,6 +224,25 @@ def plan_run(request: dict) -> dict:
 def compute_signal(batch: dict) -> dict:
     """Compute one batch of one signal; store the full result; return its summary."""
     return compute_step(BatchRef.model_validate(batch), store=results_store(optimistic=False)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="batch")
+def summarize_feature(batch: dict) -> dict:
+    """Phase 1 of a value-range feature: its counts and range boundaries, stored; how many ranges."""
+    return summarize_step(BatchRef.model_validate(batch), store=results_store(optimistic=False),
+                          budget_mb=activity_memory_mb()).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="part")
+def range_share(part: dict) -> str:
+    """Phase 2 of one value range of one feature: its share of the ECDF comparison, stored; where."""
+    return range_step(RangeRef.model_validate(part), store=results_store(optimistic=False))
+
+
+@bp.activity_trigger(input_name="batch")
+def combine_feature(batch: dict) -> dict:
+    """The exact result of a value-range feature from its ranges' shares, stored as the batch's result."""
+    return combine_step(BatchRef.model_validate(batch), store=results_store(optimistic=False)).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="request")

@@ -125,6 +125,11 @@ class Settings(BaseSettings):
         "ACTIVITY_MEMORY_MB", "Memory budget of one compute_signal activity in MiB, a positive integer; features "
         "per activity shrink so that each activity fits it (host.json runs maxConcurrentActivityFunctions at "
         "once). Default: 768.", default=768)
+    memory_budget_mb: int | None = _setting(
+        "MEMORY_BUDGET_MB", "Local only: memory budget of a local run (`run`) in MiB, a positive integer; a "
+        "signal reads its features in column groups that fit it, and a numerical drift feature whose two "
+        "windows do not fit is computed by value range. Durable activities use ACTIVITY_MEMORY_MB instead. "
+        "Default: none (40% of the machine's memory).", deploy="local")
     alert_retry_hours: float = _setting(
         "ALERT_RETRY_HOURS", "Hours after a run's first alert attempt during which the scheduler re-attempts "
         "undelivered channels (failed, or interrupted while sending), with backoff; at least 0. Default: 24.",
@@ -182,10 +187,12 @@ class Settings(BaseSettings):
             raise ValueError("DATA_STORAGE_ACCOUNT must be a storage account name: 3-24 lowercase letters and digits")
         return value
 
-    @field_validator("features_per_activity", "activity_memory_mb", "ingest_max_rows", "ingest_max_decoded_mb",
-                     mode="before")
+    @field_validator("features_per_activity", "activity_memory_mb", "memory_budget_mb", "ingest_max_rows",
+                     "ingest_max_decoded_mb", mode="before")
     @classmethod
-    def _positive(cls, value: Any, info: ValidationInfo) -> int:
+    def _positive(cls, value: Any, info: ValidationInfo) -> int | None:
+        if value is None and info.field_name == "memory_budget_mb":  # optional: not set
+            return None
         try:
             number = int(value)
         except (TypeError, ValueError):

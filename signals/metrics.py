@@ -261,7 +261,12 @@ def ks_two_sample_pvalue(reference: np.ndarray, production: np.ndarray, *, gap: 
                 _KS_EXACT.clear()
             _KS_EXACT[key] = p
         return p
-    d = gap.ks_statistic()
+    return ks_asymptotic_pvalue(gap.ks_statistic(), n, m)
+
+
+def ks_asymptotic_pvalue(d: float, n: int, m: int) -> float:
+    """``ks_2samp``'s p-value above the exact method's limit, from D and the sizes alone:
+    ``kstwo.sf(D, round(n m / (n + m)))``."""
     big, small = max(n, m), min(n, m)
     en = big * small / (big + small)
     return float(np.clip(stats.kstwo.sf(d, np.round(en)), 0, 1))
@@ -297,6 +302,7 @@ __all__ = [
     "KS_EXACT_MAX_N",
     "bin_counts",
     "chi_squared_pvalue",
+    "ks_asymptotic_pvalue",
     "jensen_shannon_distance",
     "ks_two_sample_pvalue",
     "normalized_wasserstein_distance",

@@ -107,6 +107,9 @@ class SignalInfo:
     merge: MergeFunction = merge_feature_batches
     reason_unsupported: str | None = None
     gated: bool = False
+    #: Numerical features may be computed by value range when one column does not fit in memory: the
+    #: signal's numerical results are ``signals.drift.numerical_drift``'s (see ``monitoring.data.ranges``).
+    value_ranges: bool = False
 
     def compute_function(self) -> ComputeFunction:
         if self.compute is None:
@@ -119,9 +122,10 @@ _DRIFT_DEFAULTS = {"numerical": {"normalized_wasserstein_distance": 0.1},
 _QUALITY_DEFAULTS = {g: {m.name: 0.0 for m in QUALITY_METRICS} for g in ("numerical", "categorical")}
 
 SIGNALS: tuple[SignalInfo, ...] = (
-    SignalInfo("data_drift", compute_drift, DRIFT_METRICS, _DRIFT_DEFAULTS, profiled=True, gated=True),
+    SignalInfo("data_drift", compute_drift, DRIFT_METRICS, _DRIFT_DEFAULTS, profiled=True, gated=True,
+               value_ranges=True),
     SignalInfo("prediction_drift", compute_drift, DRIFT_METRICS, _DRIFT_DEFAULTS, production_data="model_outputs",
-               profiled=True, gated=True),
+               profiled=True, gated=True, value_ranges=True),
     SignalInfo("data_quality", compute_quality, QUALITY_METRICS, _QUALITY_DEFAULTS, profiled=True, gated=True),
     SignalInfo("feature_attribution_drift", compute_attribution, ATTRIBUTION_METRICS,
                {"model": {"normalized_discounted_cumulative_gain": 0.9}}, per_feature=False,

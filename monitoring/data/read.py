@@ -165,6 +165,31 @@ def read_window(uri: str, window: Window, *, timestamp_column: str | None = None
     return WindowData(collected, len(files), window, unparsed_timestamps=unparsed)
 
 
+def scan_window(uri: str, window: Window, *, timestamp_column: str | None = None,
+                columns: Sequence[str] | None = None,
+                list_fn: Callable[[str], list[str]] = list_files) -> tuple[pl.LazyFrame, int]:
+    """``read_window`` without the read: a lazy frame of the window's rows (the columns of ``columns``
+    present) and the unparsable timestamp count, so that a caller streams it or reads parts of it."""
+    files = window_files(uri, window, timestamp_column=timestamp_column, list_fn=list_fn)
+    if not files:
+        return pl.LazyFrame(), 0
+    try:
+        frame = scan_files(files)
+        unparsed = 0
+        if timestamp_column is not None and window.bounded:
+            frame, unparsed_expr = _window_filter(frame, timestamp_column, window)
+            if unparsed_expr is not None:
+                unparsed = int(scan_files(files).select(unparsed_expr).collect(engine="streaming").item())
+        if columns is not None:
+            present = frame.collect_schema().names()
+            frame = frame.select([c for c in columns if c in present])
+    except (ConnectionError, TimeoutError):
+        raise
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise DataError(_read_error(uri, files, exc)) from exc
+    return frame, unparsed
+
+
 def _read_error(uri: str, files: Sequence[str], exc: BaseException) -> str:
     """The read error with the file it came from: each file is read alone until one fails."""
     for file in files if len(files) > 1 else []:

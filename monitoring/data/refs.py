@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from monitoring.data.formats import scan_files
 from monitoring.data.mdc import read_mdc_window
 from monitoring.data.memory import is_memory, memory_frame
-from monitoring.data.read import WindowData, list_files, read_window
+from monitoring.data.read import WindowData, list_files, read_window, scan_window
 from monitoring.errors import DataError
 from monitoring.schedule.windows import Window
 
@@ -70,6 +70,16 @@ class DataRef(BaseModel):
                 return data
             return replace(data, frame=data.frame.select([c for c in columns if c in data.frame.columns]))
         return read_window(self.uri, window, timestamp_column=self.timestamp_column, columns=columns)
+
+    def scan(self, columns: list[str] | None = None) -> tuple[pl.LazyFrame, int] | None:
+        """The window as a lazy frame and its unparsable timestamp count, for reading parts of it (value
+        ranges); None when it can only be read whole (model data collector windows, joined outputs)."""
+        if self.outputs is not None or self.source == "mdc":
+            return None
+        if is_memory(self.uri):
+            return memory_frame(self.uri, columns).lazy(), 0
+        return scan_window(self.uri, Window.from_dict(self.window), timestamp_column=self.timestamp_column,
+                           columns=columns)
 
     def columns(self) -> list[str]:
         own = self._own_columns()

@@ -76,7 +76,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
 
 def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: datetime | None = None,
-         verbose: bool = False, custom_signal_modules: Sequence[str] | None = None) -> int:
+         verbose: bool = False, custom_signal_modules: Sequence[str] | None = None,
+         memory_mb: int | None = None) -> int:
 
     loaded = load_file(file)
     if fire_time is None:
@@ -93,10 +94,10 @@ def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: da
 
             plan, run = run_local(loaded, fire_time, store, on_plan=on_plan,
                                   on_feature=lambda signal, _: progress.advance(tasks[signal]),
-                                  custom_signal_modules=custom_signal_modules)
+                                  custom_signal_modules=custom_signal_modules, memory_mb=memory_mb)
     else:
         plan, run = run_local(loaded, fire_time, store, custom_signal_modules=custom_signal_modules,
-                              **_plain_progress(console))
+                              memory_mb=memory_mb, **_plain_progress(console))
     console.print(summary(run, verbose=verbose))
     console.print(f"results: {store.location(plan.prefix + '/run.json')}", highlight=False)
     console.print(f"report:  {store.location(plan.prefix + '/report.html')}", highlight=False)
@@ -135,7 +136,17 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         raise MonitoringError(f"--at {iso_utc(args.at)} is later than now ({iso_utc(now)}): a run can only "
                               "read data that has arrived; give a past time")
     at = args.at or now
-    return _run(Path(args.file), at, Path(args.out), console, verbose=args.verbose)
+    return _run(Path(args.file), at, Path(args.out), console, verbose=args.verbose, memory_mb=args.memory_mb)
+
+
+def _megabytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number of MiB, got {text!r}")
+    return value
 
 
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
@@ -211,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("monitoring-results"),
                    help="results folder (default: monitoring-results); the local outbox is its _outbox/")
     p.add_argument("--verbose", action="store_true", help="list every metric and note, not only the breached ones")
+    p.add_argument("--memory-mb", type=_megabytes, default=None,
+                   help="memory budget of the run in MiB: how many columns are read together, and when a "
+                        "column is split by value range (default: MEMORY_BUDGET_MB, else 40%% of the memory)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("demo", help="generate a fraud-detection dataset with drift and monitor it")
     p.add_argument("--out", type=Path, default=Path("demo-output"),

@@ -30,7 +30,8 @@ from monitoring.dispatch.due import RunRequest
 from monitoring.errors import DefinitionError, MonitoringError, WriteConflict
 from monitoring.names import run_id
 from monitoring.run.batching import activity_memory_mb, batch_size, features_per_activity, signal_rows
-from monitoring.run.compute import compute_signal, merge_batches
+from monitoring.run.bounded import compute_bounded, group_width, splittable
+from monitoring.run.compute import merge_batches
 from monitoring.run.custom import load_custom_signals
 from monitoring.run.finish import complete_run
 from monitoring.run.plan import RunPlan, SignalPlan, plan_run
@@ -63,6 +64,8 @@ class SignalBatches(_Message):
     batches: int = Field(ge=1)
     features_per_activity: int | None = Field(
         None, ge=1, description="This signal's batch size; None (plans made before it) is the run's.")
+    ranged: bool = Field(False, description="One feature per batch, each split by value range when it does "
+                                            "not fit an activity (monitoring.run.durable_ranges).")
 
 
 class BatchRef(_Message):
@@ -95,7 +98,8 @@ class PlannedRun(_Message):
             step = most or s.batches
             out += [SignalChunk(plan_path=self.plan_path, signal=s.name, batches=s.batches, index=i,
                                 first=first, count=min(step, s.batches - first),
-                                features_per_activity=s.features_per_activity or self.features_per_activity)
+                                features_per_activity=s.features_per_activity or self.features_per_activity,
+                                ranged=s.ranged)
                     for i, first in enumerate(range(0, s.batches, step))]
         return out
 
@@ -116,6 +120,16 @@ class SignalChunk(_Message):
     first: int = Field(ge=0)
     count: int = Field(ge=1)
     features_per_activity: int = Field(ge=1)
+    ranged: bool = False
+
+    @model_serializer(mode="wrap")
+    def _without_unranged(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent when False: the input of an unranged signal_run stays byte for byte what earlier code
+        # scheduled, so in-flight instances replay unchanged.
+        data: dict[str, Any] = handler(self)
+        if not data.get("ranged"):
+            data.pop("ranged", None)
+        return data
 
     def refs(self) -> list[BatchRef]:
         return [BatchRef(plan_path=self.plan_path, signal=self.signal, batch=b, batches=self.batches,
@@ -232,8 +246,10 @@ def plan_step(request: RunRequest, *, definitions: DefinitionStore, store: Store
     most, budget = features_per_activity(), activity_memory_mb()
     signals = []
     for s in plan.signals:
-        size = batch_size_for(s, budget=budget, most=most)
-        signals.append(SignalBatches(name=s.name, batches=_batches(s, size), features_per_activity=size))
+        ranged = split_by_range(s, budget=budget)
+        size = 1 if ranged else batch_size_for(s, budget=budget, most=most)
+        signals.append(SignalBatches(name=s.name, batches=_batches(s, size), features_per_activity=size,
+                                     ranged=ranged))
     return PlannedRun(monitor=plan.monitor, run_id=run_id(plan.fire_time), plan_path=path,
                       features_per_activity=most, signals=signals)
 
@@ -243,6 +259,19 @@ def batch_size_for(signal: SignalPlan, *, budget: int, most: int) -> int:
     if signal.error or signal.unsupported or not signal_info(signal.type).per_feature:
         return most
     return batch_size(signal_rows(signal.production, signal.reference), budget_mb=budget, most=most)
+
+
+def split_by_range(signal: SignalPlan, *, budget: int) -> bool:
+    """Whether the signal's features go one per batch, each split by value range when it does not fit: a
+    drift signal (``SignalInfo.value_ranges``) one of whose features over both windows' rows (parquet
+    metadata) does not fit ``budget`` MiB (``monitoring.run.bounded.group_width``)."""
+    if signal.error or signal.unsupported:
+        return False
+    info = signal_info(signal.type)
+    if not info.per_feature or not splittable(signal, info):
+        return False
+    rows = signal_rows(signal.production, signal.reference)
+    return rows is not None and group_width(rows, budget) == 0
 
 
 def read_plan(store: Store, path: str) -> RunPlan:
@@ -279,7 +308,8 @@ def compute_step(ref: BatchRef, *, store: Store) -> BatchOutcome:
     signal = _signal(plan, ref.signal)
     size = ref.features_per_activity
     features = None if ref.batches == 1 else signal.features[ref.batch * size:(ref.batch + 1) * size]
-    result = compute_signal(signal, features=features, store=store, reraise=transient_errors())
+    result = compute_bounded(signal, budget_mb=activity_memory_mb(), features=features, store=store,
+                             reraise=transient_errors())
     path = part_path(plan, signal.name, ref.batch)
     store.write_bytes(path, result.model_dump_json().encode(), content_type="application/json")
     return BatchOutcome(signal=signal.name, batch=ref.batch, status=result.status, path=path,
@@ -329,4 +359,5 @@ __all__ = [
     "BatchOutcome", "BatchRef", "CONFLICT_ATTEMPTS", "CONFLICT_BUDGET_S", "ChunkOutcome", "CompleteRequest",
     "PlannedRun", "RunOutcome", "RunRequest", "SignalBatches", "SignalChunk", "batch_size_for", "compute_step",
     "conflict_retry", "features_per_activity", "finish_step", "part_path", "plan_step", "read_plan",
+    "split_by_range",
 ]

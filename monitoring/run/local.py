@@ -9,7 +9,7 @@ from typing import Any
 
 from monitoring.definition import LoadedMonitor
 from monitoring.names import instance_id
-from monitoring.run.compute import compute_signal
+from monitoring.run.bounded import budget_per_signal, compute_bounded, memory_budget_mb
 from monitoring.run.custom import load_custom_signals
 from monitoring.run.finish import complete_run
 from monitoring.run.plan import RunPlan, SignalPlan, plan_run
@@ -21,11 +21,16 @@ def run_local(loaded: LoadedMonitor, fire_time: datetime, store: Store, *,
               asset_map: dict[str, str] | None = None, max_workers: int = 4,
               on_feature: Callable[[str, str], None] | None = None,
               on_plan: Callable[[RunPlan], None] | None = None,
-              custom_signal_modules: Sequence[str] | None = None) -> tuple[RunPlan, dict[str, Any]]:
+              custom_signal_modules: Sequence[str] | None = None,
+              memory_mb: int | None = None) -> tuple[RunPlan, dict[str, Any]]:
     """Plan, compute every signal in parallel threads, and complete the run as the Durable ``alert``
     activity does (results, report, latest.json, alerts). Returns the plan and run.json with the alert
     record under ``alert``; a failed alert channel is recorded there rather than raised.
     ``custom_signal_modules`` (default: the CUSTOM_SIGNAL_MODULES setting) are loaded first.
+
+    ``memory_mb``: the run's memory budget (default ``MEMORY_BUDGET_MB``, else 40% of the machine), shared
+    equally by the signals computed at once; each computes within its share (``monitoring.run.bounded``:
+    column groups, value ranges).
     """
     started = datetime.now(UTC)
     load_custom_signals(custom_signal_modules)
@@ -33,11 +38,14 @@ def run_local(loaded: LoadedMonitor, fire_time: datetime, store: Store, *,
     if on_plan is not None:
         on_plan(plan)
 
+    parallel = max(1, min(max_workers, len(plan.signals)))
+    budget = budget_per_signal(memory_budget_mb(memory_mb), parallel)
+
     def one(sp: SignalPlan) -> SignalResult:
         callback = (lambda feature: on_feature(sp.name, feature)) if on_feature else None
-        return compute_signal(sp, on_feature=callback, store=store)
+        return compute_bounded(sp, budget_mb=budget, on_feature=callback, store=store)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(plan.signals)))) as pool:
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
         results = dict(zip([s.name for s in plan.signals], pool.map(one, plan.signals), strict=True))
     run = complete_run(plan, results, store, instance_id=instance_id(plan.monitor, plan.fire_time),
                        started_at=started, raise_on_alert_failure=False)

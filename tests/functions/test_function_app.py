@@ -24,7 +24,7 @@ def test_the_app_has_exactly_the_functions_of_the_blueprints() -> None:
     assert set(FUNCTIONS) == {
         "monitor_run", "signal_run", "plan_run", "compute_signal", "alert", "scheduler", "ingest_blob",
         "list_monitors", "validate_monitor", "apply_monitor", "start_monitor_run", "get_monitor_run",
-        "alert_followup", "alert_job",
+        "alert_followup", "alert_job", "summarize_feature", "range_share", "combine_feature",
     }
 
 

@@ -1,0 +1,268 @@
+"""Benchmark: data drift under a memory budget at 1M-100M rows per side, locally and as Durable activities.
+
+Generates ``--rows`` rows x (``--numerical`` + ``--categorical``) columns per side to disk in files of
+``--chunk`` rows (so no side is ever whole in memory), with ``bench_run.py``'s columns: normal columns with
+1% nulls, shifted on three columns in production, strings of up to 25 categories. Then, each in a fresh
+subprocess so that its peak RSS is its own (wall seconds, CPU seconds user + system, peak RSS):
+
+- ``floor``: a bare polars read of the same columns of both sides plus one sort of each numerical column
+  (``--no-floor`` when it does not fit);
+- ``run --memory-mb M`` for each ``--budget`` M (0: the default budget): ``python -m monitoring run`` on an
+  ``all_features`` data drift monitor, every metric of every feature, results written;
+- ``--activities M``: the Durable path's activities with ``ACTIVITY_MEMORY_MB=M`` over a local results
+  store, in the order ``signal_run`` schedules them (``summarize_feature`` per feature, ``range_share`` per
+  range, ``compute_signal`` for features not split, ``combine_feature``), one after another in one process
+  whose peak RSS (VmHWM) is reset before each: the sum of their seconds, the largest activity's peak RSS
+  (interpreter and imports included, as in a worker), and the largest relative difference of every metric
+  value and p-value from the ``--compare`` run's results (``--compare M`` names that run's budget).
+  The orchestration itself (``signal_run`` through the real SDK) is in ``tests/functions/test_runs_ranges.py``.
+
+Prints one JSON line per measurement. Usage:
+``python bench/scale.py --rows 1000000 --budget 0 --budget 300 --activities 300 --compare 0``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent
+FIRE = datetime(2026, 1, 8, tzinfo=UTC)
+
+MONITOR = """\
+name: bench-scale
+trigger: {{type: recurrence, frequency: day, interval: 1}}
+create_monitor:
+  monitoring_signals:
+    drift:
+      type: data_drift
+      production_data:
+        input_data: {{path: {prod}}}
+        data_window: {{lookback_window_size: P7D}}
+        data_column_names: {{timestamp: ts}}
+      reference_data:
+        input_data: {{path: {ref}}}
+      features: all_features
+"""
+
+FLOOR = """\
+import glob, sys, polars as pl
+num, cat = {num!r}, {cat!r}
+for folder in sys.argv[1:]:
+    frame = pl.read_parquet(glob.glob(folder + "/*.parquet"), columns=num + cat)
+    for c in num:
+        frame[c].sort()
+"""
+
+RSS = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+       "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True); "
+       "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+       "print(time.perf_counter() - t, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024, p.returncode); "
+       "print(p.stdout.strip().splitlines()[-1] if p.stdout.strip() else 'null')")
+
+
+def make_side(folder: Path, rows: int, seed: int, *, shift: float, numerical: int, categorical: int,
+              chunk: int) -> None:
+    """One side in files of ``chunk`` rows, timestamps spread over the week before the fire time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    categories = np.array([f"cat_{j:02d}" for j in range(25)])
+    step = timedelta(days=7) / rows
+    for index, start in enumerate(range(0, rows, chunk)):
+        n = min(chunk, rows - start)
+        first = FIRE - timedelta(days=7) + step * start
+        columns: dict[str, object] = {
+            "ts": pl.datetime_range(first, first + step * (n - 1), interval=step, time_zone="UTC", eager=True)[:n],
+        }
+        for i in range(numerical):
+            values = rng.normal(i, 1 + i / 10, size=n) + (shift if i < 3 else 0.0)
+            values[rng.random(n) < 0.01] = np.nan
+            columns[f"n{i}"] = values
+        for i in range(categorical):
+            columns[f"c{i}"] = categories[rng.integers(0, 25 - i, size=n)]
+        frame = pl.DataFrame(columns).with_columns(pl.col("^n.*$").fill_nan(None))
+        frame.write_parquet(folder / f"part-{index:04d}.parquet", row_group_size=256_000)
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Wall and CPU seconds, peak RSS (MiB), exit code and last stdout line (JSON) of ``cmd`` in a child."""
+    out = subprocess.run([sys.executable, "-c", RSS, *cmd], capture_output=True, text=True, check=True,
+                         cwd=ROOT.parent, env={**os.environ, **(env or {})}).stdout.splitlines()
+    wall, cpu, rss, code = out[0].split()
+    try:
+        output = json.loads(out[1]) if len(out) > 1 else None
+    except json.JSONDecodeError:  # a command that prints text (``monitoring run``)
+        output = None
+    return {"seconds": float(wall), "cpu_seconds": float(cpu), "peak_rss_mib": float(rss), "exit": int(code),
+            "output": output}
+
+
+# --------------------------------------------------------------------------------------------------
+# The Durable activities, one process each (``--step``)
+
+
+def _step(name: str, arg: str, monitor: Path, out: Path) -> Any:
+    """One activity's domain half over a local results store; prints its output as JSON."""
+    from monitoring.definition import load_file
+    from monitoring.run import durable, durable_ranges
+    from monitoring.run.plan import plan_run
+    from monitoring.storage.base import write_json
+    from monitoring.storage.local import LocalStore
+
+    store = LocalStore(out)
+    if name == "plan":
+        plan = plan_run(load_file(monitor), FIRE, store=store)
+        path = f"{plan.prefix}/plan.json"
+        write_json(store, path, plan.model_dump(mode="json"))
+        budget = durable.activity_memory_mb()
+        return [{"plan_path": path, "signal": s.name, "features": len(s.features),
+                 "ranged": durable.split_by_range(s, budget=budget)} for s in plan.signals]
+    if name == "summarize":
+        ref = durable.BatchRef.model_validate_json(arg)
+        return durable_ranges.summarize_step(ref, store=store, budget_mb=durable.activity_memory_mb()).ranges
+    if name == "range":
+        return durable_ranges.range_step(durable_ranges.RangeRef.model_validate_json(arg), store=store)
+    if name == "combine":
+        return durable_ranges.combine_step(durable.BatchRef.model_validate_json(arg), store=store).path
+    return durable.compute_step(durable.BatchRef.model_validate_json(arg), store=store).path
+
+
+def _values(document: dict[str, Any]) -> dict[tuple[str, str, str], float]:
+    return {(f, name, key): float(mr[key]) for f, fr in document["features"].items()
+            for name, mr in fr["metrics"].items() for key in ("value", "p_value") if mr.get(key) is not None}
+
+
+def _hwm_mib() -> float:
+    """This process's peak RSS since the last ``_reset_hwm`` (VmHWM), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
+
+
+def _reset_hwm() -> None:
+    Path("/proc/self/clear_refs").write_text("5")  # Linux: reset VmHWM to the current RSS
+
+
+def _all_steps(monitor: Path, out: Path) -> dict[str, Any]:
+    """Every activity of one signal in the order ``signal_run`` schedules them, in this process: the peak RSS
+    of each is measured from a reset of VmHWM (the interpreter and imports included, as in a worker)."""
+    records: list[dict[str, Any]] = []
+
+    def timed(name: str, arg: str) -> Any:
+        _reset_hwm()
+        wall, cpu = time.perf_counter(), time.process_time()
+        value = _step(name, arg, monitor, out)
+        records.append({"activity": name, "seconds": time.perf_counter() - wall,
+                        "cpu_seconds": time.process_time() - cpu, "peak_rss_mib": _hwm_mib()})
+        return value
+
+    signal = timed("plan", "-")[0]
+    ranged = 0
+    for b in range(signal["features"]):
+        ref = {"plan_path": signal["plan_path"], "signal": signal["signal"], "batch": b,
+               "batches": signal["features"], "features_per_activity": 1}
+        ranges = timed("summarize", json.dumps(ref))
+        if not ranges:
+            timed("compute", json.dumps(ref))
+            continue
+        ranged += 1
+        for j in range(ranges):
+            timed("range", json.dumps({"batch": ref, "index": j}))
+        timed("combine", json.dumps(ref))
+    largest = max(records, key=lambda r: r["peak_rss_mib"])
+    return {"activities": len(records), "ranged_features": ranged, "ranged_signal": signal["ranged"],
+            "seconds": sum(r["seconds"] for r in records), "cpu_seconds": sum(r["cpu_seconds"] for r in records),
+            "largest_activity_rss_mib": largest["peak_rss_mib"], "largest_activity": largest["activity"]}
+
+
+def _values(document: dict[str, Any]) -> dict[tuple[str, str, str], float]:
+    return {(f, name, key): float(mr[key]) for f, fr in document["features"].items()
+            for name, mr in fr["metrics"].items() for key in ("value", "p_value") if mr.get(key) is not None}
+
+
+def activities(monitor: Path, out: Path, budget: int, compare: Path | None) -> dict[str, Any]:
+    """Every activity of the Durable path, one after another in one process (see the module)."""
+    env = {"ACTIVITY_MEMORY_MB": str(budget), "PYTHONPATH": str(ROOT.parent)}
+    measured = measure([sys.executable, str(Path(__file__).resolve()), "--monitor", str(monitor), "--out", str(out),
+                        "--step", "all", "-"], env)
+    result: dict[str, Any] = {**measured.pop("output"), "exit": measured["exit"]}
+    if compare is not None:
+        want = _values(json.loads(next(compare.rglob("signals/drift.json")).read_text()))
+        got: dict[tuple[str, str, str], float] = {}
+        for path in out.rglob("parts/drift/*.json"):
+            got |= _values(json.loads(path.read_text()))
+        worst = max((abs(got[k] - v) / max(abs(v), 1e-300) for k, v in want.items() if v != 0 and k in got),
+                    default=math.nan)
+        result |= {"values_compared": len(set(got) & set(want)), "values_missing": len(set(want) - set(got)),
+                   "worst_relative_difference": worst}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--numerical", type=int, default=20)
+    parser.add_argument("--categorical", type=int, default=10)
+    parser.add_argument("--chunk", type=int, default=1_000_000)
+    parser.add_argument("--budget", type=int, action="append", default=[],
+                        help="MiB, 0 for the default budget; repeat for several runs")
+    parser.add_argument("--activities", type=int, help="ACTIVITY_MEMORY_MB of the Durable activities' run")
+    parser.add_argument("--compare", type=int, help="the --budget whose results the activities are compared with")
+    parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument("--step", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--monitor", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        step = _all_steps if args.step[0] == "all" else None
+        print(json.dumps(step(args.monitor, args.out) if step else _step(*args.step, args.monitor, args.out)))
+        return
+    data = ROOT / ".data" / f"scale-{args.rows}-{args.numerical}-{args.categorical}"
+    ref, prod = data / "ref", data / "prod"
+    started = time.perf_counter()
+    for folder, seed, shift in ((ref, 1, 0.0), (prod, 2, 0.2)):
+        if not folder.exists():
+            make_side(folder, args.rows, seed, shift=shift, numerical=args.numerical, categorical=args.categorical,
+                      chunk=args.chunk)
+    print(json.dumps({"generated_seconds": round(time.perf_counter() - started, 1)}), flush=True)
+    monitor = data / "monitor.yaml"
+    monitor.write_text(MONITOR.format(prod=prod, ref=ref))
+    common = {"rows_per_side": args.rows, "numerical": args.numerical, "categorical": args.categorical,
+              "load_average": os.getloadavg()[0]}
+
+    def show(what: str, m: dict[str, Any]) -> None:
+        m.pop("output", None)
+        print(json.dumps({**common, "what": what, **{k: round(v, 2) if isinstance(v, float) else v
+                                                     for k, v in m.items()}}), flush=True)
+
+    if not args.no_floor:
+        script = data / "floor.py"
+        script.write_text(FLOOR.format(num=[f"n{i}" for i in range(args.numerical)],
+                                       cat=[f"c{i}" for i in range(args.categorical)]))
+        show("floor", measure([sys.executable, str(script), str(ref), str(prod)]))
+    for budget in args.budget:
+        cmd = [sys.executable, "-m", "monitoring", "run", str(monitor), "--at", FIRE.isoformat(),
+               "--out", str(data / f"out-{budget}")]
+        if budget:
+            cmd += ["--memory-mb", str(budget)]
+        show(f"run --memory-mb {budget}" if budget else "run (default budget)", measure(cmd))
+    if args.activities:
+        out = data / f"activities-{args.activities}"
+        compare = data / f"out-{args.compare}" if args.compare is not None else None
+        show(f"activities ACTIVITY_MEMORY_MB={args.activities}", activities(monitor, out, args.activities, compare))
+
+
+if __name__ == "__main__":
+    main()

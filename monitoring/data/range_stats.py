@@ -1,0 +1,155 @@
+r"""What a value-range feature needs besides the ECDF shares: the ranks phase 2 reports, and from them the
+NWD null, the histogram edges, the KS p-value and the profile, as the in-memory functions compute them.
+
+Every statistic here is the one of ``signals`` on the whole samples, computed from what the ranges report:
+
+- ``edges_of`` and ``ks_pvalue`` call ``signals.metrics.sturges_edges`` and ``ks_two_sample_pvalue``
+  themselves, on zero-memory views (``np.broadcast_to``) of the samples' sizes and ends: above
+  ``KS_EXACT_MAX_N`` values they read nothing else (the p-value reads D from the gap it is given).
+- ``nwd_null_of`` is ``signals.nulls.nwd_null`` given the pooled sorted sample's values only at the
+  positions it reads: every distinct value's last rank while there are at most ``4 NWD_CELLS`` of them,
+  else the ranks of ``nwd_grid``. Its remaining steps are ``nwd_null``'s, line for line (the equality
+  tests compare the two); ``nwd_null`` taking those points (``nwd_null_points``) would remove the copy.
+- ``profile_of`` is ``signals.profile.numerical_profile``: counts, mean and std from phase 1, quantiles by
+  numpy's linear rule from the values at the two ranks around each, skewness from the centred sums of
+  the ranges, and the quantile-bin counts from one streaming count per inner edge.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from monitoring.data.range_models import (
+    BIN_QUANTILES,
+    DESCRIBED,
+    FeatureSummary,
+    RangeShare,
+    RankPlan,
+    virtual_index,
+)
+from signals import metrics as m
+from signals.nulls import (
+    NWD_CELLS,
+    NWD_PERMUTATION_MAX,
+    ROW_DRAW_SHARE,
+    MomentNull,
+    _grid_permutation,
+    effective_size,
+)
+
+
+def edges_of(lo: float, hi: float, n_r: int, n_p: int) -> np.ndarray:
+    """``sturges_edges`` of samples of sizes ``n_r``, ``n_p`` whose pooled range is [lo, hi]."""
+    return m.sturges_edges(np.broadcast_to(np.float64(lo), (n_r,)), np.broadcast_to(np.float64(hi), (n_p,)))
+
+
+def ks_pvalue(d: float, n_r: int, n_p: int) -> float:
+    """``ks_two_sample_pvalue`` of samples of sizes ``n_r``, ``n_p`` (one above ``KS_EXACT_MAX_N``) with KS D ``d``."""
+    if max(n_r, n_p) <= m.KS_EXACT_MAX_N:
+        raise ValueError(f"the exact KS p-value needs the samples ({n_r}, {n_p} values); it is not split")
+    return m.ks_asymptotic_pvalue(d, n_r, n_p)
+
+
+def _points(shares: Sequence[RangeShare], side: str) -> dict[int, float]:
+    return {rank: value for s in shares for rank, value in s.points[side]}
+
+
+def _pooled_positions(plan: RankPlan, shares: Sequence[RangeShare], n: int) -> tuple[np.ndarray, np.ndarray,
+                                                                                      np.ndarray]:
+    """(positions, pooled values there, the cells' middle u) as ``nwd_null`` picks them."""
+    if sum(s.distinct for s in shares) <= 4 * NWD_CELLS:
+        groups = [g for s in shares for g in (s.groups or [])]
+        pos = np.array([rank for _, rank in groups], dtype=np.int64)
+        values = np.array([value for value, _ in groups])
+        return pos, values, (pos[:-1] + 1) / n
+    at = _points(shares, "pooled")
+    pos = np.asarray(plan.pooled, dtype=np.int64)
+    return pos, np.array([at[int(p)] for p in pos]), ((pos[:-1] + 1 + pos[1:]) / 2) / n
+
+
+def nwd_null_of(plan: RankPlan, shares: Sequence[RangeShare], n_r: int, n_p: int, *, scale: float,
+                replicates: int, seed: int) -> MomentNull:
+    """``signals.nulls.nwd_null`` of the pooled sample the ``shares`` cover (see the module)."""
+    n = n_r + n_p
+    if n < 2:
+        return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
+    _, values, mid_u = _pooled_positions(plan, shares, n)
+    gaps = np.diff(values)
+    keep = gaps > 0
+    if not keep.any():
+        return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
+    u, g = mid_u[keep], gaps[keep]
+    rng = np.random.default_rng(seed)
+    small = min(n_r, n_p)
+    if small <= ROW_DRAW_SHARE * n and small * replicates <= NWD_PERMUTATION_MAX:
+        return MomentNull.fit(_grid_permutation(u, g, n, small, replicates, rng) / scale, power=1,
+                              method="permutation")
+    steps = np.diff(np.concatenate(([0.0], u, [1.0])))
+    walk = np.cumsum(rng.standard_normal((replicates, len(steps))) * np.sqrt(steps), axis=1)
+    bridge = walk[:, :-1] - u * walk[:, -1:]
+    integral = np.abs(bridge) @ g
+    return MomentNull.fit(integral / (scale * math.sqrt(effective_size(n_r, n_p))), power=1,
+                         method="brownian_bridge")
+
+
+def _quantile(at: dict[int, float], n: int, q: float) -> float:
+    """numpy's linear quantile (its ``_lerp``) from the values at the two ranks around it."""
+    virtual = virtual_index(n, q)
+    below = min(max(math.floor(virtual), 0), n - 1)
+    a, b = at[below], at[min(below + 1, n - 1)]
+    t = virtual - below if below < n - 1 else 0.0
+    diff = b - a
+    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
+
+
+def profile_edges(summary: FeatureSummary, shares: Sequence[RangeShare]) -> list[float]:
+    """The inner edges of the profile's quantile bins (the reference's quantiles, ties merged)."""
+    at, n = _points(shares, "reference"), summary.reference.finite
+    return np.unique([_quantile(at, n, q) for q in BIN_QUANTILES]).tolist()
+
+
+def bins_from_below(below: Sequence[int], total: int) -> list[int]:
+    """Counts of the bins between inner edges from the counts of values below each edge."""
+    ends = [0, *below, total]
+    return [b - a for a, b in itertools.pairwise(ends)]
+
+
+def _described(summary: FeatureSummary, shares: Sequence[RangeShare], side: str) -> dict[str, float | None]:
+    stats = summary.reference if side == "reference" else summary.production
+    at, n = _points(shares, side), stats.finite
+    p5, p50, p95 = (_quantile(at, n, q) for q in DESCRIBED)
+    return {"mean": stats.mean, "std": stats.std, "min": stats.minimum, "p5": p5, "p50": p50, "p95": p95,
+            "max": stats.maximum}
+
+
+def _skewness(summary: FeatureSummary, shares: Sequence[RangeShare]) -> float | None:
+    r = summary.reference
+    if r.finite <= 2 or r.minimum == r.maximum:
+        return 0.0
+    m2 = sum(s.moments[0] for s in shares) / r.finite
+    m3 = sum(s.moments[1] for s in shares) / r.finite
+    skew = m3 / m2**1.5 if m2 > (np.finfo(float).eps * (r.mean or 0.0)) ** 2 else math.nan
+    return skew if math.isfinite(skew) else None
+
+
+def profile_of(summary: FeatureSummary, shares: Sequence[RangeShare], bins: tuple[list[int], list[int]]
+               ) -> dict[str, Any]:
+    """``signals.profile.numerical_profile`` of the feature; ``bins``: each side's quantile-bin counts."""
+    r, p = summary.reference, summary.production
+    described = {side: _described(summary, shares, side) for side in ("reference", "production")}
+    out: dict[str, Any] = {"kind": "numerical", "count": {"reference": r.finite, "production": p.finite},
+                           "nulls": {"reference": r.missing, "production": p.missing}}
+    for stat in ("mean", "std", "min", "p5", "p50", "p95", "max"):
+        out[stat] = {side: described[side][stat] for side in ("reference", "production")}
+    out["skewness"] = _skewness(summary, shares)
+    out["quantile_bins"] = {"inner_edges": profile_edges(summary, shares), "reference": bins[0],
+                            "production": bins[1]}
+    return out
+
+
+__all__ = ["bins_from_below", "edges_of", "ks_pvalue", "nwd_null_of", "profile_edges", "profile_of"]

@@ -1,0 +1,124 @@
+"""Bounded-memory local runs: column groups and value ranges give the in-memory run's results."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitoring.definition import load_file
+from monitoring.run import bounded
+from monitoring.run.local import run_local
+from monitoring.storage.local import LocalStore
+from tests.monitoring.data.test_ranges import assert_close
+
+FIRE = datetime(2026, 3, 10, 3, 15, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo(demo_folder: Callable[..., Path]) -> Path:
+    return demo_folder(end=FIRE, rows_per_day=2000, training_rows=20_000)
+
+
+def _signals(run: dict[str, Any]) -> dict[str, Any]:
+    return {name: {k: v for k, v in signal.items() if k not in ("duration_s", "started_at", "finished_at")}
+            for name, signal in run["signals"].items()}
+
+
+def test_tiny_budget_gives_the_in_memory_run(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded = load_file(demo / "monitor.yaml")
+    plan, whole = run_local(loaded, FIRE, LocalStore(tmp_path / "whole"), memory_mb=100_000)
+    groups: list[list[str]] = []
+    ranged: list[str] = []
+    compute, split = bounded.compute_signal, bounded.split_numerical_drift
+
+    def spy_compute(plan: Any, **kwargs: Any) -> Any:
+        groups.append(list(kwargs.get("features") or []))
+        return compute(plan, **kwargs)
+
+    def spy_split(reference: Any, production: Any, summary: Any, **kwargs: Any) -> Any:
+        ranged.append(summary.feature)
+        assert summary.ranges >= 2
+        return split(reference, production, summary, **kwargs)
+
+    monkeypatch.setattr(bounded, "compute_signal", spy_compute)
+    monkeypatch.setattr(bounded, "split_numerical_drift", spy_split)
+    _, small = run_local(loaded, FIRE, LocalStore(tmp_path / "small"), memory_mb=1)
+    assert "amount" in ranged
+    assert "fraud_score" in ranged
+    assert groups
+    assert max(len(g) for g in groups) == 1
+    assert_close(_signals(small), _signals(whole))
+    assert small["breached"] == whole["breached"]
+    for name in whole["signals"]:  # the full documents: histograms, details, nulls, profiles
+        documents = [json.loads(LocalStore(tmp_path / side).read_bytes(f"{plan.prefix}/signals/{name}.json") or b"")
+                     for side in ("small", "whole")]
+        assert_close(*[{k: v for k, v in d.items() if k not in ("duration_s", "started_at", "finished_at")}
+                       for d in documents])
+
+
+def test_group_width_follows_the_activity_model() -> None:
+    # bench/activity_memory.py's model: 105 + 130 M + 11 M f MiB over M million rows of both sides
+    assert bounded.group_width(2_000_000, 105 + 260 + 22 * 30) == 30
+    assert bounded.group_width(2_000_000, 105 + 260 + 22 * 30 - 1) == 29
+    assert bounded.group_width(2_000_000, 300) == 0
+
+
+ALL = ["x", "z1", "y", "x_", "c", "z2", "only_ref"]
+
+
+def _hooks_plan(tmp_path: Path, features: list[str] = ALL) -> Any:
+    import json
+    from datetime import timedelta
+
+    import numpy as np
+    import polars as pl
+
+    from monitoring.definition import load_text
+    from monitoring.run.plan import plan_run
+
+    rng = np.random.default_rng(7)
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "prod").mkdir()
+
+    def frame(n: int, shift: float) -> pl.DataFrame:
+        x = rng.normal(shift, 1.0, n)
+        x[:25] = np.nan
+        x[25:30] = np.inf
+        return pl.DataFrame({"x": x, "y": np.round(rng.normal(0, 2, n)), "c": rng.choice(["a", "b", "c"], n),
+                             "z1": [[1]] * n, "z2": [[2]] * n, "only_ref": rng.normal(size=n)})
+
+    frame(12_000, 0.0).write_parquet(tmp_path / "ref" / "r.parquet")
+    prod = frame(13_000, 0.1).drop("only_ref")
+    times = [(FIRE - timedelta(seconds=40 * i + 1)).isoformat() for i in range(13_000)]
+    times[:20] = ["not a time"] * 20
+    prod.with_columns(ts=pl.Series(times)).write_parquet(tmp_path / "prod" / "p.parquet")
+    document = {"name": "hooks", "trigger": {"type": "recurrence", "frequency": "day", "interval": 1},
+                "create_monitor": {"monitoring_signals": {"drift": {
+                    "type": "data_drift", "features": features,
+                    "production_data": {"input_data": {"path": "prod/"}, "data_window": {"lookback_window_size": "P7D"},
+                                        "data_column_names": {"timestamp": "ts"}},
+                    "reference_data": {"input_data": {"path": "ref/"}}}}}}
+    store = LocalStore(tmp_path / "results")
+    return plan_run(load_text(json.dumps(document), "hooks.yaml", base_dir=tmp_path), FIRE, store=store).signals[0]
+
+
+@pytest.mark.parametrize("features", [ALL, ["x", "y"], ["x_", "x"]])
+def test_value_ranges_keep_every_hook_of_compute_signal(tmp_path: Path, features: list[str]) -> None:
+    from monitoring.run.compute import compute_signal
+
+    plan = _hooks_plan(tmp_path, features)
+    whole = compute_signal(plan)
+    small = bounded.compute_bounded(plan, budget_mb=1)
+    assert whole.status == "completed", whole.error
+    if "x_" in features:
+        assert "did you mean `x`" in (whole.features["x_"].metrics["missing"].reason or "")
+    assert whole.row_counts["unparsed_timestamps_production"] == 20
+    if "z1" in features:
+        assert any(n.startswith("not monitored (unsupported column type): z1, z2") for n in whole.notes)
+    assert_close(small.model_dump(mode="json"), whole.model_dump(mode="json"))
+    assert list(small.features) == list(whole.features)
