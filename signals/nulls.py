@@ -42,6 +42,7 @@ of non-empty cells (bins or categories) of the pooled table.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -116,6 +117,22 @@ class MomentNull:
         return max(t, 0.0) ** (1 / self.power)
 
 
+def seeded(seed: int, *keys: np.ndarray) -> np.random.Generator:
+    """A generator seeded by ``seed`` and a BLAKE2b digest of ``keys``, label-free summaries of the pooled data.
+
+    The same windows always give the same draws (and p-values), yet different pooled samples get
+    independent draws. With one fixed seed for all, every feature and every run whose pooled law is
+    alike (e.g. Poisson counts) reuses the same 1000 draws, so their Monte Carlo error does not average
+    out: it is one frozen bias (at a 100,000 / 50 Poisson split, the 99th percentile 4% low and 2.2%
+    false alarms at alpha 0.01). The keys hold no labels, so the draws are independent of which pooled
+    rows came from which window, as a permutation test needs.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for key in keys:
+        digest.update(np.ascontiguousarray(key).tobytes())
+    return np.random.default_rng([seed, int.from_bytes(digest.digest(), "little")])
+
+
 def effective_size(n_r: int, n_p: int) -> float:
     r""":math:`n_e = n_r n_p / (n_r + n_p)`, the size that scales two-sample statistics."""
     return n_r * n_p / (n_r + n_p)
@@ -173,7 +190,8 @@ def table_nulls(reference_counts: np.ndarray, production_counts: np.ndarray, *, 
     """Nulls of ``jensen_shannon_distance`` and ``population_stability_index`` on one table.
 
     Closed form (scaled chi-squared) when no expected count of the smaller sample is below
-    ``min_expected``, else the permutation null from ``replicates`` tables drawn with ``seed``.
+    ``min_expected``, else the permutation null from ``replicates`` tables drawn with ``seeded(seed,
+    pooled counts, sizes)``.
     """
     ref = np.asarray(reference_counts, dtype=np.int64)
     prod = np.asarray(production_counts, dtype=np.int64)
@@ -192,7 +210,7 @@ def table_nulls(reference_counts: np.ndarray, production_counts: np.ndarray, *, 
                                                              method="chi2_asymptotic"),
             "population_stability_index": MomentNull.scaled_chi2(k - 1, 1 / n_e, power=1, method="chi2_asymptotic"),
         }
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed, pooled, np.array([n_r, n_p]))
     sim_prod = permuted_counts(pooled, n_p, replicates, rng)
     sim_ref = pooled - sim_prod
     return {
@@ -238,7 +256,8 @@ def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates
     With at most ``4 cells`` distinct pooled values (discrete data) the cells are those values and the sum
     is exact: :math:`\sum_a |B(F(a))| (a^+ - a)`. Otherwise the integral is the midpoint sum over the cells of
     :func:`nwd_grid`: :math:`\sum_l |B(\bar u_l)|
-    (x_{l+1} - x_l)` with :math:`\bar u_l` the pooled ECDF at the middle of cell :math:`l`.
+    (x_{l+1} - x_l)` with :math:`\bar u_l` the pooled ECDF at the middle of cell :math:`l`. Draws come
+    from ``seeded(seed, the cells' pooled values and positions, sizes)``.
     """
     n = len(merged)
     if n < 2:
@@ -255,7 +274,7 @@ def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates
     if not keep.any():
         return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
     u, g = mid_u[keep], gaps[keep]
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed, merged[pos], pos, np.array([n_r, n_p]))
     small = min(n_r, n_p)
     if small <= ROW_DRAW_SHARE * n and small * replicates <= NWD_PERMUTATION_MAX:
         return MomentNull.fit(_grid_permutation(u, g, n, small, replicates, rng) / scale, power=1,
@@ -269,4 +288,5 @@ def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates
 
 
 __all__ = ["MIN_EXPECTED", "NWD_CELLS", "NWD_PERMUTATION_MAX", "ROW_DRAW_MAX", "ROW_DRAW_SHARE", "MomentNull",
-           "effective_size", "js_distance_rows", "nwd_grid", "nwd_null", "permuted_counts", "psi_rows", "table_nulls"]
+           "effective_size", "js_distance_rows", "nwd_grid", "nwd_null", "permuted_counts", "psi_rows", "seeded",
+           "table_nulls"]
