@@ -110,3 +110,16 @@ def test_nwd_null_of_small_discrete_windows_matches_brute_force_permutations_on_
         null = nwd_null(pooled_values, 100_000, 50, scale=1.0)
         ratios.append([null.quantile(q) / np.quantile(w1, q) for q in (0.9, 0.99)])
     assert np.mean(ratios, axis=0) == pytest.approx([1.0, 1.0], abs=0.02)
+
+
+def test_fitted_moments_are_numpys_mean_and_std_and_scipys_skewness() -> None:
+    values = np.random.default_rng(3).gamma(2.0, size=3000)
+    null = MomentNull.fit(values, power=2, method="x")
+    assert null.mean == pytest.approx(np.mean(values**2), rel=1e-12)
+    assert null.sd == pytest.approx(np.std(values**2, ddof=1), rel=1e-12)
+    assert null.skew == pytest.approx(stats.skew(values**2), rel=1e-10)
+    beyond = 1.1 * float(np.max(values**2))  # past every replicate: the fitted tail alone
+    assert null.pvalue(math.sqrt(beyond)) == pytest.approx(stats.pearson3(null.skew, null.mean, null.sd).sf(beyond),
+                                                           rel=1e-12)
+    assert null.quantile(0.9) == pytest.approx(math.sqrt(stats.pearson3(null.skew, null.mean, null.sd).ppf(0.9)),
+                                               rel=1e-12)
