@@ -123,3 +123,13 @@ def test_fitted_moments_are_numpys_mean_and_std_and_scipys_skewness() -> None:
                                                            rel=1e-12)
     assert null.quantile(0.9) == pytest.approx(math.sqrt(stats.pearson3(null.skew, null.mean, null.sd).ppf(0.9)),
                                                rel=1e-12)
+
+
+@pytest.mark.parametrize("skew", [1.3, 0.2, 1e-6, -0.4, -2.5])
+def test_pearson3_tail_and_quantile_are_scipys(skew: float) -> None:
+    law = stats.pearson3(skew, loc=2.0, scale=0.5)
+    null = MomentNull("x", 2.0, 0.5, skew)
+    for v in (0.5, 1.8, 2.0, 2.7, 4.0):
+        assert null.pvalue(v) == pytest.approx(law.sf(v), rel=1e-9, abs=1e-15)
+    for q in (0.01, 0.5, 0.99, 0.9999):
+        assert null.quantile(q) == pytest.approx(max(law.ppf(q), 0.0), rel=1e-9)
