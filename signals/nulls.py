@@ -37,7 +37,15 @@ of non-empty cells (bins or categories) of the pooled table.
   (del Barrio, Giné & Matrán 1999, doi:10.1214/aop/1022677394). The law depends on :math:`F`; we take
   :math:`F` as the pooled empirical CDF and simulate the integral over a grid of pooled order statistics
   (uniform in :math:`u` with geometrically refined tails, so that the extremes of heavy-tailed data weigh
-  with the small :math:`|B|` they have there), then divide by the reference's std as NWD does.
+  with the small :math:`|B|` they have there), then divide by the reference's std as NWD does. That grid
+  depends on the pooled size alone, so its bridges are drawn once per size (2000, cached); only the
+  quantile gaps are the data's. A smaller window of at most 200 rows (and 5% of the pooled rows) uses
+  the finite-sample permutation law of the same sum instead; discrete data (at most 1024 distinct
+  values) the exact sum over the distinct values.
+
+Every draw that depends on the data is seeded by ``seed`` mixed with a digest of label-free summaries
+of the pooled data (:func:`seeded`): the same windows give the same p-values, while different tables
+get independent Monte Carlo errors instead of one frozen error shared by every alike table.
 """
 
 from __future__ import annotations
