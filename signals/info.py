@@ -20,7 +20,9 @@ class Significance:
     """Settings of the gate: level, multiplicity correction, and the resampled nulls' size and seed.
 
     ``alpha`` (0.01) is the family-wise level of each metric across a signal's features; ``replicates``
-    (1000) and ``seed`` (0) fix the resampled nulls, so the same windows always give the same p-values.
+    (1000) and ``seed`` (0) fix the resampled nulls, so the same windows always give the same p-values;
+    the draws mix ``seed`` with a digest of the pooled data (``signals.nulls.seeded``), so that different
+    tables do not share one Monte Carlo error.
     """
 
     alpha: float = 0.01
