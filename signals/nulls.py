@@ -161,11 +161,15 @@ def seeded(seed: int, *keys: np.ndarray) -> np.random.Generator:
     alike (e.g. Poisson counts) reuses the same 1000 draws, so their Monte Carlo error does not average
     out: it is one frozen bias (at a 100,000 / 50 Poisson split, the 99th percentile 4% low and 2.2%
     false alarms at alpha 0.01). The keys hold no labels, so the draws are independent of which pooled
-    rows came from which window, as a permutation test needs.
+    rows came from which window, as a permutation test needs. Values equal as numbers hash equal
+    (``-0.0`` is ``0.0``): numpy's sorts order the two zeros by chance, so their bytes must not count.
     """
     digest = hashlib.blake2b(digest_size=16)
     for key in keys:
-        digest.update(np.ascontiguousarray(key).tobytes())
+        key = np.ascontiguousarray(key)
+        if key.dtype.kind == "f":  # -0.0 and 0.0 are one value, whichever of them a sort put last
+            key = key + 0.0
+        digest.update(key.tobytes())
     return np.random.default_rng([seed, int.from_bytes(digest.digest(), "little")])
 
 
@@ -334,22 +338,33 @@ def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates
     if n < 2:
         return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
     ends = np.flatnonzero(np.append(merged[1:] != merged[:-1], True))
-    if len(ends) <= 4 * cells:  # few distinct values: the ECDFs only change at them, use them exactly
-        pos = ends
-        mid_u = (pos[:-1] + 1) / n
-    else:
-        pos, mid_u = _grid(n, cells)
-    gaps = np.diff(merged[pos])
+    discrete = len(ends) <= 4 * cells  # few distinct values: the ECDFs only change at them, use them exactly
+    pos, mid_u = (ends, (ends[:-1] + 1) / n) if discrete else _grid(n, cells)
+    return nwd_null_at(pos, merged[pos], mid_u, n_r, n_p, discrete=discrete, scale=scale, replicates=replicates,
+                       seed=seed, cells=cells)
+
+
+def nwd_null_at(pos: np.ndarray, values: np.ndarray, mid_u: np.ndarray, n_r: int, n_p: int, *, discrete: bool,
+                scale: float, replicates: int = 1000, seed: int = 0, cells: int = NWD_CELLS) -> MomentNull:
+    """``nwd_null`` from the pooled sample's values at the positions it uses, so that a caller holding only
+    those values (``monitoring.data.ranges``: a feature split by value range) gets the same null.
+
+    ``pos``: with ``discrete`` the last position of each distinct pooled value, else ``nwd_grid(n, cells)``;
+    ``values`` the pooled sorted values there; ``mid_u`` the pooled ECDF at each cell's middle, as
+    ``nwd_null`` computes it.
+    """
+    n = n_r + n_p
+    gaps = np.diff(values)
     keep = gaps > 0
-    if not keep.any():
+    if n < 2 or not keep.any():
         return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
     u, g = mid_u[keep], gaps[keep]
-    rng = seeded(seed, merged[pos], pos, np.array([n_r, n_p]))
+    rng = seeded(seed, values, pos, np.array([n_r, n_p]))
     small = min(n_r, n_p)
     if small <= ROW_DRAW_SHARE * n and small * replicates <= NWD_PERMUTATION_MAX:
         return MomentNull.fit(_grid_permutation(u, g, n, small, replicates, rng) / scale, power=1,
                               method="permutation")
-    if len(ends) <= 4 * cells:
+    if discrete:
         integral = np.einsum("l,lr->r", g, _abs_bridges(u, replicates, rng))
     else:  # the grid depends only on n: its bridges are drawn once, gaps of tied cells are 0
         bridges = _grid_bridges(n, cells, max(replicates, NWD_BRIDGES), seed)
@@ -359,5 +374,5 @@ def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates
 
 
 __all__ = ["MIN_EXPECTED", "NWD_CELLS", "NWD_PERMUTATION_MAX", "ROW_DRAW_MAX", "ROW_DRAW_SHARE", "MomentNull",
-           "effective_size", "js_distance_rows", "nwd_grid", "nwd_null", "permuted_counts", "psi_rows", "seeded",
-           "table_nulls"]
+           "effective_size", "js_distance_rows", "nwd_grid", "nwd_null", "nwd_null_at", "permuted_counts", "psi_rows",
+           "seeded", "table_nulls"]

@@ -3,13 +3,12 @@ NWD null, the histogram edges, the KS p-value and the profile, as the in-memory 
 
 Every statistic here is the one of ``signals`` on the whole samples, computed from what the ranges report:
 
-- ``edges_of`` and ``ks_pvalue`` call ``signals.metrics.sturges_edges`` and ``ks_two_sample_pvalue``
-  themselves, on zero-memory views (``np.broadcast_to``) of the samples' sizes and ends: above
-  ``KS_EXACT_MAX_N`` values they read nothing else (the p-value reads D from the gap it is given).
+- ``edges_of`` calls ``signals.metrics.sturges_edges`` on zero-memory views (``np.broadcast_to``) of the
+  samples' sizes and ends; ``ks_pvalue`` is ``signals.metrics.ks_asymptotic_pvalue`` of D and the sizes
+  (split sides hold more than ``KS_EXACT_MAX_N`` values, where scipy's p-value reads nothing else).
 - ``nwd_null_of`` is ``signals.nulls.nwd_null`` given the pooled sorted sample's values only at the
   positions it reads: every distinct value's last rank while there are at most ``4 NWD_CELLS`` of them,
-  else the ranks of ``nwd_grid``. Its remaining steps are ``nwd_null``'s, line for line (the equality
-  tests compare the two); ``nwd_null`` taking those points (``nwd_null_points``) would remove the copy.
+  else the ranks of ``nwd_grid``; ``signals.nulls.nwd_null_at`` does the rest for both.
 - ``profile_of`` is ``signals.profile.numerical_profile``: counts, mean and std from phase 1, quantiles by
   numpy's linear rule from the values at the two ranks around each, skewness from the centred sums of
   the ranges, and the quantile-bin counts from one streaming count per inner edge.
@@ -33,14 +32,7 @@ from monitoring.data.range_models import (
     virtual_index,
 )
 from signals import metrics as m
-from signals.nulls import (
-    NWD_CELLS,
-    NWD_PERMUTATION_MAX,
-    ROW_DRAW_SHARE,
-    MomentNull,
-    _grid_permutation,
-    effective_size,
-)
+from signals.nulls import NWD_CELLS, MomentNull, nwd_null_at
 
 
 def edges_of(lo: float, hi: float, n_r: int, n_p: int) -> np.ndarray:
@@ -74,27 +66,15 @@ def _pooled_positions(plan: RankPlan, shares: Sequence[RangeShare], n: int) -> t
 
 def nwd_null_of(plan: RankPlan, shares: Sequence[RangeShare], n_r: int, n_p: int, *, scale: float,
                 replicates: int, seed: int) -> MomentNull:
-    """``signals.nulls.nwd_null`` of the pooled sample the ``shares`` cover (see the module)."""
+    """``signals.nulls.nwd_null`` of the pooled sample the ``shares`` cover (see the module): its values at
+    the positions ``nwd_null`` uses, given to ``nwd_null_at``."""
     n = n_r + n_p
     if n < 2:
         return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
-    _, values, mid_u = _pooled_positions(plan, shares, n)
-    gaps = np.diff(values)
-    keep = gaps > 0
-    if not keep.any():
-        return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
-    u, g = mid_u[keep], gaps[keep]
-    rng = np.random.default_rng(seed)
-    small = min(n_r, n_p)
-    if small <= ROW_DRAW_SHARE * n and small * replicates <= NWD_PERMUTATION_MAX:
-        return MomentNull.fit(_grid_permutation(u, g, n, small, replicates, rng) / scale, power=1,
-                              method="permutation")
-    steps = np.diff(np.concatenate(([0.0], u, [1.0])))
-    walk = np.cumsum(rng.standard_normal((replicates, len(steps))) * np.sqrt(steps), axis=1)
-    bridge = walk[:, :-1] - u * walk[:, -1:]
-    integral = np.abs(bridge) @ g
-    return MomentNull.fit(integral / (scale * math.sqrt(effective_size(n_r, n_p))), power=1,
-                         method="brownian_bridge")
+    pos, values, mid_u = _pooled_positions(plan, shares, n)
+    discrete = sum(s.distinct for s in shares) <= 4 * NWD_CELLS
+    return nwd_null_at(pos, values, mid_u, n_r, n_p, discrete=discrete, scale=scale, replicates=replicates,
+                       seed=seed)
 
 
 def _quantile(at: dict[int, float], n: int, q: float) -> float:
