@@ -23,8 +23,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from monitoring.results import charts
-from monitoring.results.selection import DETAIL_FEATURES, TOP_PER_METRIC, detailed, drift_sentence
-from monitoring.results.verdict import LABELS, signal_group, verdict
+from monitoring.results.selection import DETAIL_FEATURES, TOP_PER_METRIC, detailed
+from monitoring.results.verdict import LABELS, feature_count, signal_group, verdict
 from monitoring.storage.base import Store, read_json
 from monitoring.text import fmt_number
 
@@ -173,7 +173,8 @@ def _signal(name: str, sig: Mapping[str, Any], doc: Mapping[str, Any], history: 
     gated = any(m.get("p_value") is not None for fr in all_features.values() for m in fr["metrics"].values())
     return {**defaults, "name": name, **sig, "notes": notes, "group": group, "label": LABELS[group],
             "feature_list": features, "charts": _signal_charts(sig, doc, chosen), "gated": gated,
-            "sentence": drift_sentence(sig, doc), "table": _table(all_features, set(chosen)),
+            "sentence": feature_count({**{k: v for k, v in doc.items() if k == "significance"}, **sig}),
+            "table": _table(all_features, set(chosen)),
             "detail_rule": f"the failed and breached features and the {TOP_PER_METRIC} worst of each metric, "
                            f"at most {DETAIL_FEATURES}"}
 

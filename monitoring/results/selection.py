@@ -1,4 +1,4 @@
-"""Which features of a signal the report details, and the signal's run-level drift sentence.
+"""Which features of a signal the report details.
 
 A wide signal (10,000 features) cannot draw a chart per feature: each costs ~50-100 ms of matplotlib and
 ~10 KB of SVG. The report lists every feature in one compact table and details (charts, statistics,
@@ -12,14 +12,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from signals.gate import DriftCount
-
 #: Features detailed per signal, at most.
 DETAIL_FEATURES = 50
 #: The worst values of each metric detailed even when they did not breach.
 TOP_PER_METRIC = 5
-#: Signal types whose verdict is a count of drifted features (the ``signals.gate.drift_count`` sentence).
-COUNTED_TYPES = frozenset({"data_drift", "prediction_drift", "data_quality"})
 
 
 def failed(feature: Mapping[str, Any]) -> bool:
@@ -64,16 +60,4 @@ def detailed(features: Mapping[str, Mapping[str, Any]], *, limit: int = DETAIL_F
     return list(chosen)[:limit]
 
 
-def drift_sentence(signal: Mapping[str, Any], document: Mapping[str, Any]) -> str | None:
-    """``signals.gate.drift_count(result).sentence()`` of a completed drift or quality signal, from its
-    run.json entry and its document (which records the ``significance`` it was judged with)."""
-    if signal.get("type") not in COUNTED_TYPES or signal.get("status") != "completed":
-        return None
-    features = signal.get("features") or {}
-    significance = document.get("significance", signal.get("significance")) or {}
-    count = DriftCount(drifted=sum(1 for f in features.values() if f.get("breached")), features=len(features),
-                       alpha=significance.get("alpha"), correction=significance.get("correction"))
-    return count.sentence()
-
-
-__all__ = ["COUNTED_TYPES", "DETAIL_FEATURES", "TOP_PER_METRIC", "detailed", "drift_sentence", "excess", "failed"]
+__all__ = ["DETAIL_FEATURES", "TOP_PER_METRIC", "detailed", "excess", "failed"]
