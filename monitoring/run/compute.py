@@ -91,7 +91,9 @@ def _check_listed_features(plan: SignalPlan, info: SignalInfo, features: list[st
     assert plan.reference is not None
     sides = (("production", plan.production.columns()), ("reference", plan.reference.columns()))
     named = {side: set(cols) for side, cols in sides}
-    if any(f in named["production"] and f in named["reference"] for f in features):
+    # a batch of the signal's features may hold only missing ones: the signal fails only when none of
+    # *its* listed features is in the data, else each missing one is a failed feature of its own
+    if any(f in named["production"] and f in named["reference"] for f in plan.features or features):
         return dict(sides)
     side, columns = next((side, cols) for side, cols in sides if any(f not in named[side] for f in features))
     missing = next(f for f in features if f not in named[side])

@@ -15,7 +15,7 @@ from scipy import stats
 
 from monitoring.definition import load_text
 from monitoring.errors import DefinitionError
-from monitoring.run.compute import compute_signal
+from monitoring.run.compute import compute_signal, merge_batches
 from monitoring.run.plan import SignalPlan, plan_run
 from signals.info import Significance
 from tests.monitoring.run.test_compute_unparsed import FIRE
@@ -166,3 +166,19 @@ def test_gated_signal_types_take_significance_and_the_others_refuse_it(tmp_path:
     with pytest.raises(DefinitionError) as caught:
         load_text(json.dumps(document), "gate.yaml", base_dir=tmp_path)
     assert "perf.significance` at line 1: unknown field" in str(caught.value)
+
+
+def test_a_batch_of_only_missing_features_is_their_failed_results_not_the_signal_s_failure(tmp_path: Path) -> None:
+    """Durable splits a signal into batches: one that holds only a misspelled feature must not fail the
+    signal whose other features exist; the merged result has every feature, the typo failed with a hint."""
+    loaded = load_text(_document(tmp_path, {"features": ["x", "y", "yy"]}), "gate.yaml", base_dir=tmp_path)
+    plan = plan_run(loaded, FIRE).signals[0]
+    batches = [compute_signal(plan, features=["x", "y"]), compute_signal(plan, features=["yy"])]
+    assert batches[1].status == "completed", batches[1].error
+    merged = merge_batches(plan.type, batches)
+    assert merged.status == "completed"
+    assert set(merged.features) == {"x", "y", "yy"}
+    assert "did you mean `y`?" in str(merged.features["yy"].metrics["missing"].reason)
+    assert merged.row_counts["production"] == 60  # from the batch that read rows
+    whole = compute_signal(plan)
+    assert {f: r.breached for f, r in whole.features.items()} == {f: r.breached for f, r in merged.features.items()}
