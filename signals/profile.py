@@ -9,6 +9,7 @@ had ("new"), named.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,19 @@ def _skew(values: np.ndarray) -> float:
     return float((squares * centred).mean() / m2 ** 1.5)
 
 
+def sorted_quantiles(ordered: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """``np.quantile(ordered, qs)`` (method 'linear') of values already sorted, without numpy's partition:
+    the virtual index ``(n - 1) q`` and numpy's own interpolation (``_lerp``), so equal to the bit."""
+    n = len(ordered)
+    virtual = (n - 1) * np.asarray(qs, dtype=float)
+    below = np.clip(np.floor(virtual), 0, n - 1).astype(np.int64)
+    above = np.minimum(below + 1, n - 1)
+    t = np.where(below < n - 1, virtual - below, 0.0)
+    a, b = ordered[below], ordered[above]
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+
+
 def _describe(values: np.ndarray, ordered: np.ndarray, quantiles: np.ndarray | None = None
               ) -> dict[str, float | None]:
     """Moments from the values in their order (summation order fixes the last bit), order statistics
@@ -54,7 +68,7 @@ def _describe(values: np.ndarray, ordered: np.ndarray, quantiles: np.ndarray | N
     ``quantiles``: the 5%, 50% and 95% quantiles when the caller has them."""
     if values.size == 0:
         return dict.fromkeys(("mean", "std", "min", "p5", "p50", "p95", "max"))
-    p5, p50, p95 = np.quantile(ordered, [0.05, 0.5, 0.95]) if quantiles is None else quantiles
+    p5, p50, p95 = sorted_quantiles(ordered, [0.05, 0.5, 0.95]) if quantiles is None else quantiles
     return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if values.size > 1 else None,
             "min": float(ordered[0]), "p5": float(p5), "p50": float(p50), "p95": float(p95),
             "max": float(ordered[-1])}
@@ -70,7 +84,7 @@ def numerical_profile(reference: pl.Series, production: pl.Series) -> dict[str, 
     ref, prod = _numbers(reference), _numbers(production)
     ref_sorted, prod_sorted = np.sort(ref), np.sort(prod)
     # one quantile call for the reference's statistics and its bin edges (each q is computed on its own)
-    ref_q = np.quantile(ref_sorted, [0.05, 0.5, 0.95, *np.linspace(0, 1, QUANTILE_BINS + 1)]) if ref.size else None
+    ref_q = sorted_quantiles(ref_sorted, [0.05, 0.5, 0.95, *np.linspace(0, 1, QUANTILE_BINS + 1)]) if ref.size else None
     described = {"reference": _describe(ref, ref_sorted, None if ref_q is None else ref_q[:3]),
                  "production": _describe(prod, prod_sorted)}
     out: dict[str, Any] = {"kind": "numerical",
@@ -130,4 +144,4 @@ def attach_profiles(result: SignalResult, production: pl.DataFrame, reference: p
 
 
 __all__ = ["QUANTILE_BINS", "SKEWED", "TOP_CATEGORIES", "attach_profiles", "categorical_profile",
-           "numerical_profile"]
+           "numerical_profile", "sorted_quantiles"]

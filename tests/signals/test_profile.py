@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from signals.profile import categorical_profile, numerical_profile
+from signals.profile import categorical_profile, numerical_profile, sorted_quantiles
 
 
 def test_numerical_profile_matches_numpy() -> None:
@@ -68,3 +68,11 @@ def test_profile_statistics_equal_numpy_and_scipy_to_the_bit() -> None:
     p5, p50, p95 = np.quantile(ref, [0.05, 0.5, 0.95])
     assert (profile["p5"]["reference"], profile["p50"]["reference"], profile["p95"]["reference"]) == (p5, p50, p95)
     assert profile["quantile_bins"]["inner_edges"] == np.unique(np.quantile(ref, np.linspace(0, 1, 21))[1:-1]).tolist()
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 997, 10_000])
+def test_sorted_quantiles_are_numpy_s_to_the_bit(n: int) -> None:
+    rng = np.random.default_rng(n)
+    for values in (np.sort(rng.lognormal(size=n)), np.sort(np.round(rng.normal(0, 2, size=n)))):
+        qs = [0.0, 0.05, 0.5, 0.95, 1.0, *np.linspace(0, 1, 21), *rng.random(50)]
+        assert sorted_quantiles(values, qs).tolist() == np.quantile(values, qs).tolist()
