@@ -70,7 +70,7 @@ def _number(threshold: Threshold | None) -> float | None:
     return None if threshold is None or threshold == AUTO else float(threshold)
 
 
-def _verdicts(values: Mapping[str, float], thresholds: Mapping[str, Threshold],
+def judged_metrics(values: Mapping[str, float], thresholds: Mapping[str, Threshold],
               nulls: Mapping[str, MomentNull], significance: Significance | None) -> dict[str, MetricResult]:
     """Each metric judged against its threshold, then (gate on) its p-value and null quantile stored and
     the verdict gated as a family of one; ``compute_drift`` re-gates across features.
@@ -142,7 +142,7 @@ def numerical_drift(reference: pl.Series, production: pl.Series, *, thresholds: 
     histogram = Histogram(kind="numerical", edges=edges.tolist(), reference=ref_counts.tolist(),
                           production=prod_counts.tolist())
     return FeatureResult(kind="numerical", row_counts=counts,
-                         metrics=_verdicts(values, thresholds, nulls, significance), histogram=histogram,
+                         metrics=judged_metrics(values, thresholds, nulls, significance), histogram=histogram,
                          details=details)
 
 
@@ -191,7 +191,7 @@ def categorical_drift(reference: pl.Series, production: pl.Series, *, thresholds
         prod_hist.append(int(prod_counts[top_categories:].sum()))
     histogram = Histogram(kind="categorical", categories=keep, reference=ref_hist, production=prod_hist)
     return FeatureResult(kind="categorical", row_counts=counts,
-                         metrics=_verdicts(values, thresholds, nulls, significance), histogram=histogram,
+                         metrics=judged_metrics(values, thresholds, nulls, significance), histogram=histogram,
                          details=details)
 
 
@@ -235,4 +235,5 @@ def compute_drift(production: pl.DataFrame, reference: pl.DataFrame, *, signal_t
                         row_counts={"reference": reference.height, "production": production.height})
 
 
-__all__ = ["OTHER", "TOP_CATEGORIES", "Binning", "Threshold", "categorical_drift", "compute_drift", "numerical_drift"]
+__all__ = ["OTHER", "TOP_CATEGORIES", "Binning", "Threshold", "categorical_drift", "compute_drift", "judged_metrics",
+           "numerical_drift"]

@@ -56,7 +56,7 @@ from monitoring.data.range_stats import (
     profile_of,
 )
 from signals import metrics as m
-from signals.drift import Threshold, _verdicts
+from signals.drift import Threshold, judged_metrics
 from signals.ecdf_ranges import combine, range_contribution
 from signals.info import Significance
 from signals.nulls import NWD_CELLS, MomentNull, table_nulls
@@ -257,7 +257,7 @@ def combine_shares(summary: FeatureSummary, shares: Iterable[RangeShare], thresh
     histogram = Histogram(kind="numerical", edges=summary.edges, reference=ref_bins.tolist(),
                           production=prod_bins.tolist())
     return FeatureResult(kind="numerical", row_counts={"reference": r.finite, "production": p.finite},
-                         metrics=_verdicts(values, thresholds, nulls, significance), histogram=histogram,
+                         metrics=judged_metrics(values, thresholds, nulls, significance), histogram=histogram,
                          details=details)
 
 

@@ -31,7 +31,7 @@ import polars as pl
 from monitoring.data.ranges import SideStats, needs_split, side_stats, split_numerical_drift, summarize
 from monitoring.errors import MonitoringError
 from monitoring.run.batching import BASE_MIB, PER_MILLION_ROW_FEATURES_MIB, PER_MILLION_ROWS_MIB, signal_rows
-from monitoring.run.compute import _missing_feature, compute_signal, merge_batches
+from monitoring.run.compute import compute_signal, merge_batches, missing_feature
 from monitoring.run.plan import SignalPlan
 from monitoring.settings import get_settings
 from monitoring.storage.base import Store
@@ -203,7 +203,7 @@ def _missing_part(plan: SignalPlan, absent: list[str]) -> SignalResult:
     assert plan.production is not None
     assert plan.reference is not None
     sides = (("production", plan.production.columns()), ("reference", plan.reference.columns()))
-    features = {f: _missing_feature(f, next(s for s, cols in sides if f not in cols),
+    features = {f: missing_feature(f, next(s for s, cols in sides if f not in cols),
                                     next(cols for _, cols in sides if f not in cols)) for f in absent}
     return SignalResult(type=plan.type, status="completed", features=features, notes=plan.notes,
                         significance=significance_of(plan.options))

@@ -72,7 +72,7 @@ def _missing_text(feature: str, side: str, columns: list[str]) -> str:
     return f"column `{feature}` is not in the {side} data{hint}"
 
 
-def _missing_feature(feature: str, side: str, columns: list[str]) -> FeatureResult:
+def missing_feature(feature: str, side: str, columns: list[str]) -> FeatureResult:
     """A listed feature that a side lacks: a failed feature whose reason names the closest columns."""
     return FeatureResult(kind="unknown", row_counts={"reference": 0, "production": 0},
                          metrics={"missing": judge(None, None, greater_is_better=False,
@@ -232,7 +232,7 @@ def _annotated(plan: SignalPlan, info: SignalInfo, result: SignalResult, feature
         if side is None:
             continue
         if info.per_feature:
-            extra[f] = _missing_feature(f, side, columns.get(side, []))
+            extra[f] = missing_feature(f, side, columns.get(side, []))
         else:
             notes.append(f"feature `{f}` is not in the {side} data and was left out")
     if skipped:
