@@ -140,6 +140,22 @@ class WindowData:
     unparsed_timestamps: int = 0
 
 
+def _windowed(files: list[str], window: Window, timestamp_column: str | None,
+              columns: Sequence[str] | None) -> tuple[pl.LazyFrame, int]:
+    """The lazy rows of ``files`` inside ``window`` (the columns of ``columns`` present) and how many rows
+    had an unparsable timestamp (counted by a streaming pass: one number)."""
+    frame = scan_files(files)
+    unparsed = 0
+    if timestamp_column is not None and window.bounded:
+        frame, unparsed_expr = _window_filter(frame, timestamp_column, window)
+        if unparsed_expr is not None:
+            unparsed = int(scan_files(files).select(unparsed_expr).collect(engine="streaming").item())
+    if columns is not None:
+        present = frame.collect_schema().names()
+        frame = frame.select([c for c in columns if c in present])
+    return frame, unparsed
+
+
 def read_window(uri: str, window: Window, *, timestamp_column: str | None = None,
                 columns: Sequence[str] | None = None,
                 list_fn: Callable[[str], list[str]] = list_files) -> WindowData:
@@ -148,15 +164,7 @@ def read_window(uri: str, window: Window, *, timestamp_column: str | None = None
     if not files:
         return WindowData(pl.DataFrame(), 0, window)
     try:
-        frame = scan_files(files)
-        unparsed = 0
-        if timestamp_column is not None and window.bounded:
-            frame, unparsed_expr = _window_filter(frame, timestamp_column, window)
-            if unparsed_expr is not None:
-                unparsed = int(scan_files(files).select(unparsed_expr).collect().item())
-        if columns is not None:
-            present = frame.collect_schema().names()
-            frame = frame.select([c for c in columns if c in present])
+        frame, unparsed = _windowed(files, window, timestamp_column, columns)
         collected = frame.collect()
     except (ConnectionError, TimeoutError):
         raise  # transient: the caller's retries decide, it is not a property of the data
@@ -174,20 +182,11 @@ def scan_window(uri: str, window: Window, *, timestamp_column: str | None = None
     if not files:
         return pl.LazyFrame(), 0
     try:
-        frame = scan_files(files)
-        unparsed = 0
-        if timestamp_column is not None and window.bounded:
-            frame, unparsed_expr = _window_filter(frame, timestamp_column, window)
-            if unparsed_expr is not None:
-                unparsed = int(scan_files(files).select(unparsed_expr).collect(engine="streaming").item())
-        if columns is not None:
-            present = frame.collect_schema().names()
-            frame = frame.select([c for c in columns if c in present])
+        return _windowed(files, window, timestamp_column, columns)
     except (ConnectionError, TimeoutError):
         raise
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise DataError(_read_error(uri, files, exc)) from exc
-    return frame, unparsed
 
 
 def _read_error(uri: str, files: Sequence[str], exc: BaseException) -> str:
