@@ -31,6 +31,16 @@ of non-empty cells (bins or categories) of the pooled table.
   assignment of the pooled rows to the two windows is exchangeable, so the production counts are a
   multivariate hypergeometric draw from the pooled counts; ``replicates`` such tables give replicates of
   both metrics, fitted as above (:math:`a = 2` for JS, whose square is the chi-squared-like quantity).
+  The tables are drawn sequentially (Besag & Clifford 1991, doi:10.1093/biomet/78.2.301): the first
+  :math:`R_1 = R/10` (at least 100) of the :math:`R` replicates, and the other :math:`R - R_1` only when
+  the p-value :math:`P_1` of JS or PSI from the first ones is at most 0.1. The stopped p-value is still
+  valid: it is never below the Monte Carlo one of the first stage, :math:`(b_1 + 1) / (R_1 + 1)`, itself a
+  valid p-value, and for any level :math:`a`, rejecting needs either a stop with that p-value at most
+  :math:`a` or no stop, which implies :math:`P_1 \le 0.1`; below 0.1 only the full draw rejects, as it
+  would without stopping; at or above 0.1 both events lie in :math:`\{(b_1 + 1)/(R_1 + 1) \le a\}`, of
+  probability at most :math:`a`. A feature without change stops after :math:`R_1` tables 9 times in 10,
+  a tenth of the cost when it stops (4.0 to 0.5 ms at 10,000 + 10,000 normal rows in 16 Sturges bins); its
+  stored null quantile then comes from :math:`R_1` replicates.
 * **Normalized Wasserstein distance**: the asymptotic null. Under "no change",
   :math:`\sqrt{n_e}\,(F_r - F_p) \Rightarrow B \circ F` for a Brownian bridge :math:`B`, so
   :math:`\sqrt{n_e}\,W_1 \Rightarrow \int |B(F(x))|\,dx = \int_0^1 |B(u)|\,dQ(u)`
@@ -225,13 +235,20 @@ def psi_rows(ref: np.ndarray, prod: np.ndarray, *, pseudo_count: float = 1.0) ->
     return np.sum((q - p) * np.log(q / p), axis=1)
 
 
+#: Sequential Monte Carlo for the permutation nulls: a tenth of the replicates (at least this many) first ...
+SEQUENTIAL_MIN = 100
+#: ... and the rest only when a metric's p-value from those is at most this.
+SEQUENTIAL_STOP_P = 0.1
+
+
 def table_nulls(reference_counts: np.ndarray, production_counts: np.ndarray, *, replicates: int = 1000,
                 seed: int = 0, min_expected: float = MIN_EXPECTED) -> dict[str, MomentNull]:
     """Nulls of ``jensen_shannon_distance`` and ``population_stability_index`` on one table.
 
     Closed form (scaled chi-squared) when no expected count of the smaller sample is below
     ``min_expected``, else the permutation null from ``replicates`` tables drawn with ``seeded(seed,
-    pooled counts, sizes)``.
+    pooled counts, sizes)``, sequentially: a tenth of them (at least ``SEQUENTIAL_MIN``) first, and the rest
+    only when the p-value of JS or PSI from those is at most ``SEQUENTIAL_STOP_P`` (see the module).
     """
     ref = np.asarray(reference_counts, dtype=np.int64)
     prod = np.asarray(production_counts, dtype=np.int64)
@@ -251,13 +268,28 @@ def table_nulls(reference_counts: np.ndarray, production_counts: np.ndarray, *, 
             "population_stability_index": MomentNull.scaled_chi2(k - 1, 1 / n_e, power=1, method="chi2_asymptotic"),
         }
     rng = seeded(seed, pooled, np.array([n_r, n_p]))
+    first = min(replicates, max(SEQUENTIAL_MIN, replicates // 10))
+    js, psi = _permuted_metrics(pooled, n_p, first, rng)
+    nulls = _fitted(js, psi)
+    observed = {"jensen_shannon_distance": float(js_distance_rows(ref[None], prod[None])[0]),
+                "population_stability_index": float(psi_rows(ref[None], prod[None])[0])}
+    if first < replicates and any(null.pvalue(observed[name]) <= SEQUENTIAL_STOP_P for name, null in nulls.items()):
+        more_js, more_psi = _permuted_metrics(pooled, n_p, replicates - first, rng)
+        nulls = _fitted(np.concatenate((js, more_js)), np.concatenate((psi, more_psi)))
+    return nulls
+
+
+def _permuted_metrics(pooled: np.ndarray, n_p: int, replicates: int,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """JS distance and PSI of ``replicates`` permuted tables (``permuted_counts``)."""
     sim_prod = permuted_counts(pooled, n_p, replicates, rng)
     sim_ref = pooled - sim_prod
-    return {
-        "jensen_shannon_distance": MomentNull.fit(js_distance_rows(sim_ref, sim_prod), power=2,
-                                                 method="permutation"),
-        "population_stability_index": MomentNull.fit(psi_rows(sim_ref, sim_prod), power=1, method="permutation"),
-    }
+    return js_distance_rows(sim_ref, sim_prod), psi_rows(sim_ref, sim_prod)
+
+
+def _fitted(js: np.ndarray, psi: np.ndarray) -> dict[str, MomentNull]:
+    return {"jensen_shannon_distance": MomentNull.fit(js, power=2, method="permutation"),
+            "population_stability_index": MomentNull.fit(psi, power=1, method="permutation")}
 
 
 def nwd_grid(n: int, cells: int = NWD_CELLS) -> np.ndarray:
@@ -373,6 +405,7 @@ def nwd_null_at(pos: np.ndarray, values: np.ndarray, mid_u: np.ndarray, n_r: int
                          method="brownian_bridge")
 
 
-__all__ = ["MIN_EXPECTED", "NWD_CELLS", "NWD_PERMUTATION_MAX", "ROW_DRAW_MAX", "ROW_DRAW_SHARE", "MomentNull",
+__all__ = ["MIN_EXPECTED", "NWD_CELLS", "NWD_PERMUTATION_MAX", "ROW_DRAW_MAX", "ROW_DRAW_SHARE", "SEQUENTIAL_MIN",
+           "SEQUENTIAL_STOP_P", "MomentNull",
            "effective_size", "js_distance_rows", "nwd_grid", "nwd_null", "nwd_null_at", "permuted_counts", "psi_rows",
            "seeded", "table_nulls"]

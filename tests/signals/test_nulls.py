@@ -10,7 +10,7 @@ from scipy import stats
 from scipy.spatial import distance
 
 from signals import metrics as m
-from signals.nulls import MomentNull, effective_size, nwd_null, permuted_counts, table_nulls
+from signals.nulls import SEQUENTIAL_STOP_P, MomentNull, effective_size, nwd_null, permuted_counts, table_nulls
 
 
 def test_scaled_chi2_is_exactly_scipys_chi2() -> None:
@@ -144,3 +144,46 @@ def test_the_two_zeros_of_a_pooled_sample_give_one_null() -> None:
     a = nwd_null(plus, 3000, 1000, scale=3.0)
     b = nwd_null(minus, 3000, 1000, scale=3.0)
     assert (a.mean, a.sd, a.skew) == (b.mean, b.sd, b.skew)
+
+
+def _sparse_pooled() -> np.ndarray:
+    return np.array([4, 12, 60, 300, 900, 1500, 1800, 1500, 900, 300, 60, 12, 4])  # tails below 5 expected
+
+
+def test_sequential_nulls_stop_after_a_tenth_without_change_and_draw_all_with_it() -> None:
+    pooled = _sparse_pooled()
+    rng = np.random.default_rng(21)
+    quiet = rng.multivariate_hypergeometric(pooled, pooled.sum() // 2)
+    nulls = table_nulls(pooled - quiet, quiet, replicates=1000, seed=1)
+    js = nulls["jensen_shannon_distance"]
+    assert js.method == "permutation"
+    assert len(js.replicates) == 100
+    assert js.pvalue(m.jensen_shannon_distance(pooled - quiet, quiet)) > SEQUENTIAL_STOP_P
+    moved = quiet.copy()
+    moved[5], moved[7] = moved[5] + 60, moved[7] - 60  # 60 of ~3,700 rows move from one bin to another
+    drifted = table_nulls(pooled - moved, moved, replicates=1000, seed=1)
+    assert len(drifted["jensen_shannon_distance"].replicates) == 1000
+    assert drifted["jensen_shannon_distance"].pvalue(m.jensen_shannon_distance(pooled - moved, moved)) < 0.01
+
+
+def test_sequential_permutation_pvalues_are_valid_under_no_change() -> None:
+    """Splits of one pooled table drawn by numpy's hypergeometric law (the permutation law): the share of
+    p-values at most a never exceeds a by more than 3 binomial standard errors, stop or no stop."""
+    pooled = _sparse_pooled()
+    rng = np.random.default_rng(5)
+    runs = 1500
+    pvalues = {"jensen_shannon_distance": np.empty(runs), "population_stability_index": np.empty(runs)}
+    stopped = 0
+    for i in range(runs):
+        prod = rng.multivariate_hypergeometric(pooled, 2000)
+        ref = pooled - prod
+        nulls = table_nulls(ref, prod, replicates=1000, seed=i)
+        stopped += len(nulls["jensen_shannon_distance"].replicates) == 100
+        pvalues["jensen_shannon_distance"][i] = nulls["jensen_shannon_distance"].pvalue(
+            m.jensen_shannon_distance(ref, prod))
+        pvalues["population_stability_index"][i] = nulls["population_stability_index"].pvalue(
+            m.population_stability_index(ref, prod))
+    assert 0.75 * runs < stopped < 0.95 * runs  # most stop after the first tenth; those near 0.1 do not
+    for p in pvalues.values():
+        for level in (0.01, 0.05, 0.1, 0.2, 0.5):
+            assert np.mean(p <= level) <= level + 3 * math.sqrt(level * (1 - level) / runs)
