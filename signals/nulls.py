@@ -242,13 +242,14 @@ SEQUENTIAL_STOP_P = 0.1
 
 
 def table_nulls(reference_counts: np.ndarray, production_counts: np.ndarray, *, replicates: int = 1000,
-                seed: int = 0, min_expected: float = MIN_EXPECTED) -> dict[str, MomentNull]:
+                seed: int = 0, min_expected: float = MIN_EXPECTED, sequential: bool = True) -> dict[str, MomentNull]:
     """Nulls of ``jensen_shannon_distance`` and ``population_stability_index`` on one table.
 
     Closed form (scaled chi-squared) when no expected count of the smaller sample is below
     ``min_expected``, else the permutation null from ``replicates`` tables drawn with ``seeded(seed,
     pooled counts, sizes)``, sequentially: a tenth of them (at least ``SEQUENTIAL_MIN``) first, and the rest
-    only when the p-value of JS or PSI from those is at most ``SEQUENTIAL_STOP_P`` (see the module).
+    only when the p-value of JS or PSI from those is at most ``SEQUENTIAL_STOP_P`` (see the module);
+    ``sequential=False`` draws all of them (``bench/null_tail.py`` checks the tail of that full null).
     """
     ref = np.asarray(reference_counts, dtype=np.int64)
     prod = np.asarray(production_counts, dtype=np.int64)
@@ -268,7 +269,7 @@ def table_nulls(reference_counts: np.ndarray, production_counts: np.ndarray, *, 
             "population_stability_index": MomentNull.scaled_chi2(k - 1, 1 / n_e, power=1, method="chi2_asymptotic"),
         }
     rng = seeded(seed, pooled, np.array([n_r, n_p]))
-    first = min(replicates, max(SEQUENTIAL_MIN, replicates // 10))
+    first = min(replicates, max(SEQUENTIAL_MIN, replicates // 10)) if sequential else replicates
     js, psi = _permuted_metrics(pooled, n_p, first, rng)
     nulls = _fitted(js, psi)
     observed = {"jensen_shannon_distance": float(js_distance_rows(ref[None], prod[None])[0]),

@@ -159,6 +159,8 @@ def test_sequential_nulls_stop_after_a_tenth_without_change_and_draw_all_with_it
     assert js.method == "permutation"
     assert len(js.replicates) == 100
     assert js.pvalue(m.jensen_shannon_distance(pooled - quiet, quiet)) > SEQUENTIAL_STOP_P
+    full = table_nulls(pooled - quiet, quiet, replicates=1000, seed=1, sequential=False)
+    assert len(full["jensen_shannon_distance"].replicates) == 1000
     moved = quiet.copy()
     moved[5], moved[7] = moved[5] + 60, moved[7] - 60  # 60 of ~3,700 rows move from one bin to another
     drifted = table_nulls(pooled - moved, moved, replicates=1000, seed=1)
