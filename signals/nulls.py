@@ -38,9 +38,10 @@ of non-empty cells (bins or categories) of the pooled table.
   valid p-value, and for any level :math:`a`, rejecting needs either a stop with that p-value at most
   :math:`a` or no stop, which implies :math:`P_1 \le 0.1`; below 0.1 only the full draw rejects, as it
   would without stopping; at or above 0.1 both events lie in :math:`\{(b_1 + 1)/(R_1 + 1) \le a\}`, of
-  probability at most :math:`a`. A feature without change stops after :math:`R_1` tables 9 times in 10,
-  a tenth of the cost when it stops (4.0 to 0.5 ms at 10,000 + 10,000 normal rows in 16 Sturges bins); its
-  stored null quantile then comes from :math:`R_1` replicates.
+  probability at most :math:`a`. A feature without change stops after :math:`R_1` tables in about 87% of
+  cases (1500 null splits of a sparse table: either metric at most 0.1 goes on), at a tenth of the cost
+  (4.0 to 0.5 ms at 10,000 + 10,000 normal rows in 16 Sturges bins); its stored null quantile then comes
+  from :math:`R_1` replicates.
 * **Normalized Wasserstein distance**: the asymptotic null. Under "no change",
   :math:`\sqrt{n_e}\,(F_r - F_p) \Rightarrow B \circ F` for a Brownian bridge :math:`B`, so
   :math:`\sqrt{n_e}\,W_1 \Rightarrow \int |B(F(x))|\,dx = \int_0^1 |B(u)|\,dQ(u)`
