@@ -14,7 +14,8 @@ from a sample of its own values (a range of one repeated value cannot be split a
 the finite values in :math:`[b_{j-1}, b_j)` of both sides (a filter polars pushes down to the parquet
 row-group statistics), sort them, and return ``signals.ecdf_ranges.range_contribution`` given the counts
 below from phase 1, the counts of its values in each global histogram bin, its number of distinct pooled
-values, and the values at the ranks the gate's NWD null and the profile read (``RankPlan``) that fall in it.
+values, and the values at the ranks the gate's NWD null and the profile read (``RankPlan``) that fall in it, and the
+counts below the profile's quantile-bin edges that lie in it (so the profile needs no more passes).
 
 **Combine** (``combine_shares``): KS :math:`D = \max_j D_j`, :math:`W_1 = \sum_j W_j`, bin counts summed,
 then the metrics, nulls and verdicts by the same functions ``signals.drift.numerical_drift`` uses.
@@ -49,6 +50,7 @@ import polars as pl
 from monitoring.data.range_models import FeatureSummary, RangeShare, RankPlan, SideStats
 from monitoring.data.range_stats import (
     bins_from_below,
+    edge_counts,
     edges_of,
     ks_pvalue,
     nwd_null_of,
@@ -211,7 +213,8 @@ def range_share(reference: pl.LazyFrame, production: pl.LazyFrame, summary: Feat
     return RangeShare(index=j, part=(part.max_gap, part.min_gap, part.integral, *part.counts),
                       reference_bins=m.bin_counts(ref, edges).tolist(),
                       production_bins=m.bin_counts(prod, edges).tolist(), distinct=len(ends), groups=groups,
-                      points=points, moments=(float(np.sum(centred**2)), float(np.sum(centred**3))))
+                      points=points, moments=(float(np.sum(centred**2)), float(np.sum(centred**3))),
+                      edge_counts=edge_counts(ref, prod, (below_r, below_p), summary.reference.finite))
 
 
 def details_of(r: SideStats, p: SideStats) -> dict[str, object]:
@@ -263,10 +266,18 @@ def combine_shares(summary: FeatureSummary, shares: Iterable[RangeShare], thresh
 
 def profile_bins(reference: pl.LazyFrame, production: pl.LazyFrame, summary: FeatureSummary,
                  shares: Sequence[RangeShare]) -> tuple[list[int], list[int]]:
-    """Each side's counts on the profile's quantile bins: one streaming count per inner edge and side."""
+    """Each side's counts on the profile's quantile bins, from the counts below each inner edge that the
+    range holding it gave (``RangeShare.edge_counts``); the edges between two ranges' values (rare: the
+    two ranks of a quantile on either side of a boundary) are counted by one streaming pass per side."""
     inner = profile_edges(summary, shares)
-    return (bins_from_below(counts_below(reference, summary.feature, inner), summary.reference.finite),
-            bins_from_below(counts_below(production, summary.feature, inner), summary.production.finite))
+    known = {edge: (r, p) for s in shares for edge, r, p in s.edge_counts}
+    rest = [e for e in inner if e not in known]
+    if rest:
+        counted = zip(counts_below(reference, summary.feature, rest), counts_below(production, summary.feature, rest),
+                      strict=True)
+        known |= dict(zip(rest, counted, strict=True))
+    return (bins_from_below([known[e][0] for e in inner], summary.reference.finite),
+            bins_from_below([known[e][1] for e in inner], summary.production.finite))
 
 
 def split_numerical_drift(reference: pl.LazyFrame, production: pl.LazyFrame, summary: FeatureSummary, *,

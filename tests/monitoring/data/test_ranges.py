@@ -118,3 +118,46 @@ def test_profile_quantiles_are_numpys_bit_for_bit(n: int) -> None:
     qs = np.linspace(0, 1, 21)
     got = [range_stats._quantile(at, n, float(q)) for q in qs]
     assert got == np.quantile(values, qs).tolist()
+
+
+@pytest.mark.parametrize(("kind", "straddle"), [("continuous", False), ("ties", False), ("continuous", True)])
+def test_profile_bins_come_from_the_ranges_without_a_pass_except_edges_between_ranges(tmp_path: Any, kind: str,
+                                                                                       straddle: bool) -> None:
+    """Each quantile-bin edge inside a range is counted by that range; only an edge whose two reference
+    ranks straddle a boundary is counted by a streaming pass. Counts equal numpy's histogram either way."""
+    from monitoring.data.range_models import BIN_QUANTILES
+    from monitoring.data.ranges import profile_bins, range_share
+
+    ref_s = _with_nulls(_dirty(_data(kind, 12_000, 1), 2), 5)
+    prod_s = _with_nulls(_dirty(_data(kind, 15_000, 3), 4), 6)  # ties: production values on the edges
+    reference, production = _frames(tmp_path, ref_s, prod_s)
+    r, p = side_stats(reference, ["x"])["x"], side_stats(production, ["x"])["x"]
+    summary = summarize(reference, production, "x", r, p, budget_rows=3000)
+    if straddle:  # one more boundary between the reference's two ranks around its median
+        from monitoring.data.range_models import FeatureSummary, virtual_index
+        from monitoring.data.ranges import counts_below
+
+        ordered = np.sort(ref_s.drop_nulls().filter(ref_s.drop_nulls().is_finite()).to_numpy())
+        upper = math.floor(virtual_index(len(ordered), 0.5)) + 1
+        assert ordered[upper] > ordered[upper - 1]
+        boundaries = sorted({*summary.boundaries, float(ordered[upper])})
+        below = [(0, 0), *zip(counts_below(reference, "x", boundaries), counts_below(production, "x", boundaries),
+                              strict=True)]
+        summary = FeatureSummary(**{**dict(summary), "boundaries": boundaries, "below": below})
+    shares = [range_share(reference, production, summary, j) for j in range(summary.ranges)]
+    assert sum(len(s.edge_counts) for s in shares) >= len(BIN_QUANTILES) - summary.ranges
+    ref = ref_s.drop_nulls().to_numpy()
+    prod = prod_s.drop_nulls().to_numpy()
+    finite_r, finite_p = ref[np.isfinite(ref)], prod[np.isfinite(prod)]
+    inner = np.unique(np.quantile(finite_r, BIN_QUANTILES))
+    edges = [-np.inf, *inner, np.inf]
+    want = (np.histogram(finite_r, edges)[0].tolist(), np.histogram(finite_p, edges)[0].tolist())
+    assert profile_bins(reference, production, summary, shares) == want
+    straddling = set(inner.tolist()) - {e for s in shares for e, _, _ in s.edge_counts}
+    assert bool(straddling) is straddle
+    if not straddling:  # no pass at all: frames that cannot be read are never read
+        empty = pl.LazyFrame({"y": [1.0]})
+        assert profile_bins(empty, empty, summary, shares) == want
+    # every straddling edge is read by the pass: dropping a range's counts still gives numpy's counts
+    dropped = [s.model_copy(update={"edge_counts": []}) if i == 1 else s for i, s in enumerate(shares)]
+    assert profile_bins(reference, production, summary, dropped) == want
