@@ -26,9 +26,17 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import polars as pl
 
-from monitoring.data.ranges import SideStats, needs_split, side_stats, split_numerical_drift, summarize
+from monitoring.data.ranges import (
+    SideStats,
+    needs_split,
+    sample_every,
+    sampled_side_stats,
+    split_numerical_drift,
+    summarize,
+)
 from monitoring.errors import MonitoringError
 from monitoring.run.batching import BASE_MIB, PER_MILLION_ROW_FEATURES_MIB, PER_MILLION_ROWS_MIB, signal_rows
 from monitoring.run.compute import compute_signal, merge_batches, missing_feature
@@ -94,7 +102,7 @@ def compute_bounded(plan: SignalPlan, *, budget_mb: float, features: list[str] |
         width = len(chosen) if rows is None else group_width(rows, budget_mb)
         if width >= len(chosen):
             return group(chosen)
-        return _bounded(plan, info, chosen, width, budget_mb, group, on_feature)
+        return _bounded(plan, info, chosen, (width, rows or 0), budget_mb, group, on_feature)
     except reraise:
         raise
     except MonitoringError as exc:
@@ -105,8 +113,10 @@ def compute_bounded(plan: SignalPlan, *, budget_mb: float, features: list[str] |
                             notes=plan.notes)
 
 
-def _bounded(plan: SignalPlan, info: SignalInfo, chosen: list[str], width: int, budget_mb: float,
+def _bounded(plan: SignalPlan, info: SignalInfo, chosen: list[str], sizes: tuple[int, int], budget_mb: float,
              group: Callable[[list[str]], SignalResult], on_feature: Callable[[str], None] | None) -> SignalResult:
+    """``sizes``: the group width and the rows of both windows (metadata)."""
+    width, rows = sizes
     assert plan.production is not None
     assert plan.reference is not None
     sides = (set(plan.production.columns()), set(plan.reference.columns()))
@@ -117,7 +127,7 @@ def _bounded(plan: SignalPlan, info: SignalInfo, chosen: list[str], width: int, 
     ranged: list[SignalResult] = []
     rest = present
     if width == 0 and splittable(plan, info):
-        ranged, rest = _by_range(plan, info, present, range_budget_rows(budget_mb), on_feature)
+        ranged, rest = _by_range(plan, info, present, (range_budget_rows(budget_mb), rows), on_feature)
     step = max(1, width)
     groups = [rest[i:i + step] for i in range(0, len(rest), step)]
     parts = [*(group(g + (absent if i == 0 else [])) for i, g in enumerate(groups)), *ranged]
@@ -153,9 +163,12 @@ def is_numerical(plan: SignalPlan, feature: str, reference: pl.LazyFrame) -> boo
     return n == 0 or distinct / n >= INTEGER_CATEGORICAL_RATIO
 
 
-def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_rows: int,
+def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget: tuple[int, int],
               on_feature: Callable[[str], None] | None) -> tuple[list[SignalResult], list[str]]:
-    """The results of the features split by value range (one each) and the features left to compute whole."""
+    """The results of the features split by value range (one each) and the features left to compute whole.
+    ``budget``: the values of one range and the rows of both windows (metadata), which size the samples
+    that phase 1's counts take in their pass (``sampled_side_stats``)."""
+    budget_rows, rows = budget
     assert plan.production is not None
     assert plan.reference is not None
     ref_scan, prod_scan = plan.reference.scan(present), plan.production.scan(present)
@@ -163,23 +176,29 @@ def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_row
         return [], present
     (reference, ref_unparsed), (production, prod_unparsed) = ref_scan, prod_scan
     numerical = [f for f in present if is_numerical(plan, f, reference)]
-    ref_stats, prod_stats = side_stats(reference, numerical), side_stats(production, numerical)
+    every = sample_every(rows, budget_rows, len(numerical))
+    (ref_stats, ref_sample), (prod_stats, prod_sample) = (sampled_side_stats(frame, numerical, every=every)
+                                                          for frame in (reference, production))
     split = [f for f in numerical if needs_split(ref_stats[f], prod_stats[f], budget_rows)]
     unparsed = {side: n for side, n in (("production", prod_unparsed), ("reference", ref_unparsed)) if n}
     results = []
     for f in split:
-        results.append(_one(plan, info, f, reference, production, (ref_stats[f], prod_stats[f]), budget_rows,
-                            unparsed))
+        sample = np.concatenate((ref_sample[f], prod_sample[f]))
+        results.append(_one(plan, info, f, (reference, production), (ref_stats[f], prod_stats[f]),
+                            (budget_rows, sample), unparsed))
         if on_feature is not None:
             on_feature(f)
     return results, [f for f in present if f not in split]
 
 
-def _one(plan: SignalPlan, info: SignalInfo, feature: str, reference: pl.LazyFrame, production: pl.LazyFrame,
-         stats: tuple[SideStats, SideStats], budget_rows: int, unparsed: Mapping[str, int]) -> SignalResult:
+def _one(plan: SignalPlan, info: SignalInfo, feature: str, frames: tuple[pl.LazyFrame, pl.LazyFrame],
+         stats: tuple[SideStats, SideStats], budget: tuple[int, np.ndarray], unparsed: Mapping[str, int]
+         ) -> SignalResult:
     ref, prod = stats
+    reference, production = frames
+    budget_rows, sample = budget
     summary = summarize(reference.select(feature), production.select(feature), feature, ref, prod,
-                        budget_rows=budget_rows)
+                        budget_rows=budget_rows, sample=sample)
     result = split_numerical_drift(reference.select(feature), production.select(feature), summary,
                                    thresholds=plan.thresholds.get("numerical", {}),
                                    significance=significance_of(plan.options), profiled=info.profiled)

@@ -161,3 +161,34 @@ def test_profile_bins_come_from_the_ranges_without_a_pass_except_edges_between_r
     # every straddling edge is read by the pass: dropping a range's counts still gives numpy's counts
     dropped = [s.model_copy(update={"edge_counts": []}) if i == 1 else s for i, s in enumerate(shares)]
     assert profile_bins(reference, production, summary, dropped) == want
+
+
+def test_the_first_sample_comes_with_the_counts_in_one_pass(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sampled_side_stats`` gives every ``every``-th finite value along with the counts, and ``summarize``
+    then takes no sample pass of its own for the first boundaries; the summary is as exact as before."""
+    from monitoring.data import ranges
+    from monitoring.data.ranges import sample_every, sampled_side_stats
+
+    ref_s = _with_nulls(_dirty(_data("continuous", 12_000, 1), 2), 5)
+    prod_s = _with_nulls(_dirty(_data("continuous", 15_000, 3) + 0.1, 4), 6)
+    reference, production = _frames(tmp_path, ref_s, prod_s)
+    every = sample_every(27_000, 3000)
+    assert every > 1
+    (r, ref_sample), (p, prod_sample) = (sampled_side_stats(f, ["x"], every=every) for f in (reference, production))
+    r, p = r["x"], p["x"]
+    for got, frame in ((r, reference), (p, production)):  # the same counts (the mean's last bit may vary)
+        assert_close(got.model_dump(), side_stats(frame, ["x"])["x"].model_dump())
+    values = ref_s.drop_nulls().to_numpy()
+    assert sorted(ref_sample["x"].tolist()) == sorted(values[np.isfinite(values)][::every].tolist())
+    calls: list[Any] = []
+    real = ranges._sample
+    monkeypatch.setattr(ranges, "_sample", lambda *a, **k: calls.append(a[2:4]) or real(*a, **k))
+    summary = summarize(reference, production, "x", r, p, budget_rows=3000,
+                        sample=np.concatenate((ref_sample["x"], prod_sample["x"])))
+    assert all(bounds != (None, None) for bounds in calls)  # refinements only, never the whole line again
+    assert summary.ranges >= 8
+    assert max(summary.sizes()) <= 3000
+    got = split_numerical_drift(reference, production, summary, thresholds=THRESHOLDS, significance=Significance(),
+                                profiled=False)
+    want = numerical_drift(ref_s, prod_s, thresholds=THRESHOLDS, significance=Significance())
+    assert_close(got.model_dump(mode="json"), want.model_dump(mode="json"))
