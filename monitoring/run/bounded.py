@@ -39,7 +39,7 @@ from monitoring.data.ranges import (
 )
 from monitoring.errors import MonitoringError
 from monitoring.run.batching import BASE_MIB, PER_MILLION_ROW_FEATURES_MIB, PER_MILLION_ROWS_MIB, signal_rows
-from monitoring.run.compute import compute_signal, merge_batches, missing_feature
+from monitoring.run.compute import compute_signal, merge_batches, missing_feature, one_unsupported_note
 from monitoring.run.plan import SignalPlan
 from monitoring.settings import get_settings
 from monitoring.storage.base import Store
@@ -56,7 +56,6 @@ DEFAULT_SHARE = 0.4
 #: Bytes per value of a value range in flight: both sides read, sorted, pooled, and the ECDF arrays of
 #: ``signals.ecdf_ranges.range_contribution`` (argsort, merged, running counts, gaps).
 RANGE_BYTES = 128
-_UNSUPPORTED = "not monitored (unsupported column type): "
 
 
 def memory_budget_mb(megabytes: int | None = None) -> int:
@@ -230,18 +229,13 @@ def _missing_part(plan: SignalPlan, absent: list[str]) -> SignalResult:
 
 def _ordered(result: SignalResult, chosen: list[str]) -> SignalResult:
     """The merged result with the features in the listed order (missing ones last, as ``compute_signal``)
-    and one note listing every unsupported column."""
+    and one note listing every unsupported column in that order."""
     if result.status != "completed":
         return result
     order = {f: i for i, f in enumerate(chosen)}
     missing = {f for f, r in result.features.items() if r.kind == "unknown"}
     features = dict(sorted(result.features.items(), key=lambda kv: (kv[0] in missing, order.get(kv[0], 0))))
-    unsupported = [c for n in result.notes if n.startswith(_UNSUPPORTED) for c in n[len(_UNSUPPORTED):].split(", ")]
-    notes = [n for n in result.notes if not n.startswith(_UNSUPPORTED)]
-    if unsupported:  # where the first group's note was
-        at = next(i for i, n in enumerate(result.notes) if n.startswith(_UNSUPPORTED))
-        notes.insert(at, _UNSUPPORTED + ", ".join(sorted(unsupported, key=lambda c: order.get(c, 0))))
-    return result.model_copy(update={"features": features, "notes": notes})
+    return one_unsupported_note(result.model_copy(update={"features": features}), order)
 
 
 def budget_per_signal(budget_mb: float, parallel: int) -> float:

@@ -31,7 +31,8 @@ from signals.results import FeatureResult, MetricResult, SignalResult, judge
 # Compute
 
 log = logging.getLogger(__name__)
-#: Signals whose features get side-by-side summary statistics for the report (signals.profile).
+#: The note naming a batch's columns of an unsupported type; ``merge_batches`` keeps one for the signal.
+UNSUPPORTED_NOTE = "not monitored (unsupported column type): "
 
 
 def _segment(frame: pl.DataFrame, segment: Mapping[str, Any] | None, *, side: str,
@@ -247,7 +248,7 @@ def _annotated(plan: SignalPlan, info: SignalInfo, result: SignalResult, feature
         else:
             notes.append(f"feature `{f}` is not in the {side} data and was left out")
     if skipped:
-        notes.append(f"not monitored (unsupported column type): {', '.join(skipped)}")
+        notes.append(UNSUPPORTED_NOTE + ", ".join(skipped))
     if plan.segment:
         notes.append(f"segment: {plan.segment['feature_name']} in {plan.segment['feature_values']}")
     notes += [n for n in result.notes if n not in notes]
@@ -329,5 +330,20 @@ def _clean(value: Any) -> Any:
 
 
 def merge_batches(signal_type: str, batches: list[SignalResult]) -> SignalResult:
-    """One signal result from the results of its feature batches, as the signal type's record merges them."""
-    return signal_info(signal_type).merge(signal_type, batches)
+    """One signal result from the results of its feature batches, as the signal type's record merges them,
+    with one note naming every unsupported column (each batch names its own), where the first one was."""
+    return one_unsupported_note(signal_info(signal_type).merge(signal_type, batches))
+
+
+def one_unsupported_note(result: SignalResult, order: Mapping[str, int] | None = None) -> SignalResult:
+    """``result`` with its unsupported-column notes as one, the columns in their notes' order (or by
+    ``order``, a column's position in the signal's list)."""
+    columns = [c for n in result.notes if n.startswith(UNSUPPORTED_NOTE) for c in n[len(UNSUPPORTED_NOTE):].split(", ")]
+    if not columns:
+        return result
+    if order is not None:
+        columns = sorted(columns, key=lambda c: order.get(c, 0))
+    at = next(i for i, n in enumerate(result.notes) if n.startswith(UNSUPPORTED_NOTE))
+    notes = [n for n in result.notes if not n.startswith(UNSUPPORTED_NOTE)]
+    notes.insert(at, UNSUPPORTED_NOTE + ", ".join(dict.fromkeys(columns)))
+    return result.model_copy(update={"notes": notes})

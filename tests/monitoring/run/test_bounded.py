@@ -122,3 +122,29 @@ def test_value_ranges_keep_every_hook_of_compute_signal(tmp_path: Path, features
         assert any(n.startswith("not monitored (unsupported column type): z1, z2") for n in whole.notes)
     assert_close(small.model_dump(mode="json"), whole.model_dump(mode="json"))
     assert list(small.features) == list(whole.features)
+
+
+def test_durable_batches_give_one_unsupported_column_note(tmp_path: Path) -> None:
+    """One feature per ``compute_signal`` activity: each batch with an unsupported column notes its own;
+    the merged signal (``finish_step``'s ``_signal_result``) has one note naming both, as a local run."""
+    from monitoring.run import durable
+    from monitoring.run.compute import compute_signal
+    from monitoring.storage.base import write_json
+
+    plan = _hooks_plan(tmp_path)
+    run_plan = durable.RunPlan(monitor=plan.monitor or "hooks", fire_time=FIRE, definition_version="1",
+                               signals=[plan])
+    store = LocalStore(tmp_path / "durable")
+    path = f"{run_plan.prefix}/plan.json"
+    write_json(store, path, run_plan.model_dump(mode="json"))
+    batches = len(plan.features)
+    for b in range(batches):
+        durable.compute_step(durable.BatchRef(plan_path=path, signal=plan.name, batch=b, batches=batches,
+                                              features_per_activity=1), store=store)
+    parts = [json.loads(store.read_bytes(durable.part_path(run_plan, plan.name, b)) or b"{}") for b in range(batches)]
+    assert sum(n.startswith("not monitored (unsupported column type)") for p in parts for n in p["notes"]) == 2
+    request = durable.CompleteRequest(instance_id="i", plan_path=path, started_at=FIRE, features_per_activity=1)
+    merged = durable._signal_result(run_plan, plan, request, store)
+    unsupported = [n for n in merged.notes if n.startswith("not monitored (unsupported column type)")]
+    assert unsupported == ["not monitored (unsupported column type): z1, z2"]
+    assert sorted(merged.notes) == sorted(compute_signal(plan).notes)  # each note once
