@@ -39,7 +39,13 @@ from monitoring.data.ranges import (
 )
 from monitoring.errors import MonitoringError
 from monitoring.run.batching import BASE_MIB, PER_MILLION_ROW_FEATURES_MIB, PER_MILLION_ROWS_MIB, signal_rows
-from monitoring.run.compute import compute_signal, merge_batches, missing_feature, one_unsupported_note
+from monitoring.run.compute import (
+    WindowReader,
+    compute_signal,
+    merge_batches,
+    missing_feature,
+    one_unsupported_note,
+)
 from monitoring.run.plan import SignalPlan
 from monitoring.settings import get_settings
 from monitoring.storage.base import Store
@@ -83,19 +89,22 @@ def range_budget_rows(budget_mb: float) -> int:
 
 def compute_bounded(plan: SignalPlan, *, budget_mb: float, features: list[str] | None = None,
                     on_feature: Callable[[str], None] | None = None, store: Store | None = None,
-                    reraise: tuple[type[BaseException], ...] = ()) -> SignalResult:
+                    reraise: tuple[type[BaseException], ...] = (), windows: WindowReader | None = None
+                    ) -> SignalResult:
     """``compute_signal`` within ``budget_mb`` (see the module); as there, failures are results, except
-    ``reraise``."""
+    ``reraise``. ``windows``: as ``compute_signal``'s (the run's shared windows)."""
     if plan.error or plan.unsupported:
         return compute_signal(plan, features=features, on_feature=on_feature, store=store, reraise=reraise)
     info = signal_info(plan.type)
     chosen = list(plan.features if features is None else features)
 
     def group(batch: list[str]) -> SignalResult:
-        return compute_signal(plan, features=batch, on_feature=on_feature, store=store, reraise=reraise)
+        return compute_signal(plan, features=batch, on_feature=on_feature, store=store, reraise=reraise,
+                              windows=windows)
 
     if not info.per_feature or plan.production is None or plan.reference is None:
-        return compute_signal(plan, features=features, on_feature=on_feature, store=store, reraise=reraise)
+        return compute_signal(plan, features=features, on_feature=on_feature, store=store, reraise=reraise,
+                              windows=windows)
     try:
         rows = signal_rows(plan.production, plan.reference)
         width = len(chosen) if rows is None else group_width(rows, budget_mb)

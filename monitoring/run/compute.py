@@ -14,6 +14,8 @@ from typing import Any
 
 import polars as pl
 
+from monitoring.data.read import WindowData
+from monitoring.data.refs import DataRef
 from monitoring.errors import DataError, MonitoringError
 from monitoring.run.importance_cache import cached_importance
 from monitoring.run.plan import SignalPlan
@@ -31,6 +33,8 @@ from signals.results import FeatureResult, MetricResult, SignalResult, judge
 # Compute
 
 log = logging.getLogger(__name__)
+#: Reads one window of a data reference with the columns asked (None: all).
+WindowReader = Callable[[DataRef, list[str] | None], WindowData]
 #: The note naming a batch's columns of an unsupported type; ``merge_batches`` keeps one for the signal.
 UNSUPPORTED_NOTE = "not monitored (unsupported column type): "
 
@@ -105,7 +109,7 @@ def _check_listed_features(plan: SignalPlan, info: SignalInfo, features: list[st
 
 def compute_signal(plan: SignalPlan, *, features: list[str] | None = None,
                    on_feature: Callable[[str], None] | None = None, store: Store | None = None,
-                   reraise: tuple[type[BaseException], ...] = ()) -> SignalResult:
+                   reraise: tuple[type[BaseException], ...] = (), windows: WindowReader | None = None) -> SignalResult:
     """Compute one signal (or a batch of its features). Failures are results, except ``reraise``.
 
     Signals that are not per feature (``SignalInfo.per_feature`` False: attribution drift, model
@@ -113,13 +117,16 @@ def compute_signal(plan: SignalPlan, *, features: list[str] | None = None,
     importance cache of attribution drift (no cache without it). ``reraise``: exception types that
     propagate instead of failing the signal, so that a caller with retries (the Durable activity) retries
     transient errors such as a dropped connection rather than recording them as the signal's result.
+    ``windows``: reads a window (``DataRef.read_window`` by default), e.g. the run's shared windows
+    (``monitoring.run.shared_windows``).
     """
     if plan.unsupported:
         return SignalResult(type=plan.type, status="unsupported", error=plan.unsupported, notes=plan.notes)
     if plan.error:
         return SignalResult(type=plan.type, status="failed", error=one_line(plan.error), notes=plan.notes)
     try:
-        return _finite(_compute(plan, features if features is not None else plan.features, on_feature, store))
+        return _finite(_compute(plan, features if features is not None else plan.features, on_feature, store,
+                                windows or _read_window))
     except reraise:
         raise
     except MonitoringError as exc:
@@ -146,15 +153,19 @@ def _with_unparsed(result: SignalResult, unparsed: Mapping[str, int]) -> SignalR
     return result.model_copy(update={"notes": notes, "row_counts": counts})
 
 
-def _read(plan: SignalPlan, info: SignalInfo,
-          features: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]] | SignalResult:
+def _read_window(ref: DataRef, columns: list[str] | None) -> WindowData:
+    return ref.read_window(columns)
+
+
+def _read(plan: SignalPlan, info: SignalInfo, features: list[str],
+          windows: WindowReader = _read_window) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]] | SignalResult:
     """Both windows with the columns the signal reads and the unparsable timestamp counts per side; an
     empty window is skipped."""
     assert plan.production is not None
     assert plan.reference is not None
     segment_column = plan.segment["feature_name"] if plan.segment else None
     prod_columns, ref_columns = info.columns(features, plan.options, segment_column)
-    prod_data, ref_data = plan.production.read_window(prod_columns), plan.reference.read_window(ref_columns)
+    prod_data, ref_data = windows(plan.production, prod_columns), windows(plan.reference, ref_columns)
     production, reference = prod_data.frame, ref_data.frame
     unparsed = {side: data.unparsed_timestamps for side, data in (("production", prod_data), ("reference", ref_data))
                 if data.unparsed_timestamps}
@@ -182,11 +193,11 @@ def _segmented(plan: SignalPlan, info: SignalInfo, production: pl.DataFrame,
 
 
 def _compute(plan: SignalPlan, features: list[str], on_feature: Callable[[str], None] | None,
-             store: Store | None) -> SignalResult:
+             store: Store | None, windows: WindowReader) -> SignalResult:
     info = signal_info(plan.type)
     if not info.per_feature:
         features = plan.features
-    read = _read(plan, info, features)
+    read = _read(plan, info, features, windows)
     if isinstance(read, SignalResult):
         return read
     production, reference, unparsed = read
