@@ -60,8 +60,11 @@ log = logging.getLogger(__name__)
 #: Share of the machine's memory a local run uses when neither ``--memory-mb`` nor ``MEMORY_BUDGET_MB`` is set.
 DEFAULT_SHARE = 0.4
 #: Bytes per value of a value range in flight: both sides read, sorted, pooled, and the ECDF arrays of
-#: ``signals.ecdf_ranges.range_contribution`` (argsort, merged, running counts, gaps).
-RANGE_BYTES = 128
+#: ``signals.ecdf_ranges.range_contribution`` (argsort, merged, running counts, gaps). Measured by
+#: ``bench/scale.py --range-memory`` (2026-12-01, polars 2.1.0): one range activity's peak RSS less its RSS
+#: before is about 50 MiB (the streaming scan's buffers, within ``BASE_MIB``) plus 68-85 bytes per value of
+#: both sides over ranges of 0.18-4.0 million values of 1-100 files a side; rounded up.
+RANGE_BYTES = 96
 
 
 def memory_budget_mb(megabytes: int | None = None) -> int:
