@@ -86,8 +86,13 @@ def side_stats(frame: pl.LazyFrame, features: Sequence[str]) -> dict[str, SideSt
 
 def sampled_side_stats(frame: pl.LazyFrame, features: Sequence[str], *, every: int
                        ) -> tuple[dict[str, SideStats], dict[str, np.ndarray]]:
-    """``side_stats`` and, in the same pass when ``every`` > 0, every ``every``-th finite value of each
-    feature (unsorted): the first sample of ``summarize``, which then needs no pass of its own."""
+    """``side_stats`` and, when ``every`` > 0, every ``every``-th finite value of each feature (unsorted):
+    the first sample of ``summarize``, which then needs no pass of its own. The samples are lazy queries of
+    their own collected with the counts (``pl.collect_all``: one scan of the shared frame, by polars'
+    common-subplan elimination); inside the counts' aggregation the streaming engine would hold each
+    whole column to gather from it. For a frame of one column (a Durable feature; at 100M rows a side,
+    136 MiB against 94 for the counts alone, with a sample of 4M values, 32 MB): a frame of several
+    columns would be cached whole to share its scan, so the local path samples in passes of its own."""
     exprs: list[pl.Expr] = [pl.len().alias("__rows")]
     for i, f in enumerate(features):
         v = _value(f)
@@ -95,10 +100,10 @@ def sampled_side_stats(frame: pl.LazyFrame, features: Sequence[str], *, every: i
                   v.is_finite().sum().alias(f"f{i}"), _finite(f).min().alias(f"lo{i}"),
                   _finite(f).max().alias(f"hi{i}"), _finite(f).mean().alias(f"mu{i}"),
                   _finite(f).std(ddof=1).alias(f"s{i}")]
-        if every > 0:
-            exprs.append(_finite(f).gather_every(every).implode().alias(f"sample{i}"))
-    collected = frame.select(exprs).collect(engine="streaming")
-    row = collected.select(pl.exclude("^sample.*$")).row(0, named=True)
+    samples = [frame.select(_value(f)).filter(_value(f).is_finite()).gather_every(every)
+               for f in features] if every > 0 else []
+    collected = pl.collect_all([frame.select(exprs), *samples], engine="streaming")
+    row = collected[0].row(0, named=True)
     rows = int(row["__rows"])
     out = {}
     for i, f in enumerate(features):
@@ -107,12 +112,11 @@ def sampled_side_stats(frame: pl.LazyFrame, features: Sequence[str], *, every: i
         out[f] = SideStats(rows=rows, nulls=nulls, missing=missing, infinite=rows - nulls - finite, finite=finite,
                            minimum=row[f"lo{i}"], maximum=row[f"hi{i}"], mean=row[f"mu{i}"],
                            std=row[f"s{i}"] if finite > 1 else None)
-    samples = {f: _values_of(collected.get_column(f"sample{i}")[0]) for i, f in enumerate(features)} if every else {}
-    return out, samples
+    return out, {f: _values_of(c.to_series()) for f, c in zip(features, collected[1:], strict=True)} if every else {}
 
 
-def _values_of(values: pl.Series | None) -> np.ndarray:
-    return np.empty(0) if values is None else values.to_numpy().astype(np.float64, copy=False)
+def _values_of(values: pl.Series) -> np.ndarray:
+    return values.to_numpy().astype(np.float64, copy=False)
 
 
 def sample_every(rows: int, budget_rows: int, features: int = 1) -> int:

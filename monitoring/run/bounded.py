@@ -26,17 +26,9 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
 import polars as pl
 
-from monitoring.data.ranges import (
-    SideStats,
-    needs_split,
-    sample_every,
-    sampled_side_stats,
-    split_numerical_drift,
-    summarize,
-)
+from monitoring.data.ranges import SideStats, needs_split, side_stats, split_numerical_drift, summarize
 from monitoring.errors import MonitoringError
 from monitoring.run.batching import BASE_MIB, PER_MILLION_ROW_FEATURES_MIB, PER_MILLION_ROWS_MIB, signal_rows
 from monitoring.run.compute import (
@@ -113,7 +105,7 @@ def compute_bounded(plan: SignalPlan, *, budget_mb: float, features: list[str] |
         width = len(chosen) if rows is None else group_width(rows, budget_mb)
         if width >= len(chosen):
             return group(chosen)
-        return _bounded(plan, info, chosen, (width, rows or 0), budget_mb, group, on_feature)
+        return _bounded(plan, info, chosen, width, budget_mb, group, on_feature)
     except reraise:
         raise
     except MonitoringError as exc:
@@ -124,10 +116,8 @@ def compute_bounded(plan: SignalPlan, *, budget_mb: float, features: list[str] |
                             notes=plan.notes)
 
 
-def _bounded(plan: SignalPlan, info: SignalInfo, chosen: list[str], sizes: tuple[int, int], budget_mb: float,
+def _bounded(plan: SignalPlan, info: SignalInfo, chosen: list[str], width: int, budget_mb: float,
              group: Callable[[list[str]], SignalResult], on_feature: Callable[[str], None] | None) -> SignalResult:
-    """``sizes``: the group width and the rows of both windows (metadata)."""
-    width, rows = sizes
     assert plan.production is not None
     assert plan.reference is not None
     sides = (set(plan.production.columns()), set(plan.reference.columns()))
@@ -138,7 +128,7 @@ def _bounded(plan: SignalPlan, info: SignalInfo, chosen: list[str], sizes: tuple
     ranged: list[SignalResult] = []
     rest = present
     if width == 0 and splittable(plan, info):
-        ranged, rest = _by_range(plan, info, present, (range_budget_rows(budget_mb), rows), on_feature)
+        ranged, rest = _by_range(plan, info, present, range_budget_rows(budget_mb), on_feature)
     step = max(1, width)
     groups = [rest[i:i + step] for i in range(0, len(rest), step)]
     parts = [*(group(g + (absent if i == 0 else [])) for i, g in enumerate(groups)), *ranged]
@@ -174,12 +164,9 @@ def is_numerical(plan: SignalPlan, feature: str, reference: pl.LazyFrame) -> boo
     return n == 0 or distinct / n >= INTEGER_CATEGORICAL_RATIO
 
 
-def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget: tuple[int, int],
+def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_rows: int,
               on_feature: Callable[[str], None] | None) -> tuple[list[SignalResult], list[str]]:
-    """The results of the features split by value range (one each) and the features left to compute whole.
-    ``budget``: the values of one range and the rows of both windows (metadata), which size the samples
-    that phase 1's counts take in their pass (``sampled_side_stats``)."""
-    budget_rows, rows = budget
+    """The results of the features split by value range (one each) and the features left to compute whole."""
     assert plan.production is not None
     assert plan.reference is not None
     ref_scan, prod_scan = plan.reference.scan(present), plan.production.scan(present)
@@ -187,29 +174,26 @@ def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget: tu
         return [], present
     (reference, ref_unparsed), (production, prod_unparsed) = ref_scan, prod_scan
     numerical = [f for f in present if is_numerical(plan, f, reference)]
-    every = sample_every(rows, budget_rows, len(numerical))
-    (ref_stats, ref_sample), (prod_stats, prod_sample) = (sampled_side_stats(frame, numerical, every=every)
-                                                          for frame in (reference, production))
+    # one pass of every feature's counts; the samples have passes of their own (taken in this pass through
+    # pl.collect_all, polars would cache the frame of all these columns to share its scan)
+    ref_stats, prod_stats = side_stats(reference, numerical), side_stats(production, numerical)
     split = [f for f in numerical if needs_split(ref_stats[f], prod_stats[f], budget_rows)]
     unparsed = {side: n for side, n in (("production", prod_unparsed), ("reference", ref_unparsed)) if n}
     results = []
     for f in split:
-        sample = np.concatenate((ref_sample[f], prod_sample[f]))
-        results.append(_one(plan, info, f, (reference, production), (ref_stats[f], prod_stats[f]),
-                            (budget_rows, sample), unparsed))
+        results.append(_one(plan, info, f, (reference, production), (ref_stats[f], prod_stats[f]), budget_rows,
+                            unparsed))
         if on_feature is not None:
             on_feature(f)
     return results, [f for f in present if f not in split]
 
 
 def _one(plan: SignalPlan, info: SignalInfo, feature: str, frames: tuple[pl.LazyFrame, pl.LazyFrame],
-         stats: tuple[SideStats, SideStats], budget: tuple[int, np.ndarray], unparsed: Mapping[str, int]
-         ) -> SignalResult:
+         stats: tuple[SideStats, SideStats], budget_rows: int, unparsed: Mapping[str, int]) -> SignalResult:
     ref, prod = stats
     reference, production = frames
-    budget_rows, sample = budget
     summary = summarize(reference.select(feature), production.select(feature), feature, ref, prod,
-                        budget_rows=budget_rows, sample=sample)
+                        budget_rows=budget_rows)
     result = split_numerical_drift(reference.select(feature), production.select(feature), summary,
                                    thresholds=plan.thresholds.get("numerical", {}),
                                    significance=significance_of(plan.options), profiled=info.profiled)
