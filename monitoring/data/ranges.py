@@ -165,12 +165,15 @@ def _cuts(sample: np.ndarray, pieces: int, lo: float | None) -> list[float]:
 
 def counts_below(frame: pl.LazyFrame, feature: str, boundaries: Sequence[float]) -> list[int]:
     """Exact count of the side's finite values below each boundary, in one streaming pass."""
-    if not boundaries:
-        return []
-    v = _value(feature)
-    row = frame.select([(v.is_finite() & (v < b)).sum().alias(f"b{i}") for i, b in enumerate(boundaries)]
-                       ).collect(engine="streaming").row(0)
-    return [int(x) for x in row]
+    return counts_below_all(frame, {feature: boundaries})[feature]
+
+
+def counts_below_all(frame: pl.LazyFrame, boundaries: Mapping[str, Sequence[float]]) -> dict[str, list[int]]:
+    """``counts_below`` of several features' boundaries in one streaming pass (aggregations only)."""
+    exprs = [(_value(f).is_finite() & (_value(f) < b)).sum().alias(f"b{i}_{k}")
+             for i, (f, bs) in enumerate(boundaries.items()) for k, b in enumerate(bs)]
+    row = frame.select(exprs).collect(engine="streaming").row(0, named=True) if exprs else {}
+    return {f: [int(row[f"b{i}_{k}"]) for k in range(len(bs))] for i, (f, bs) in enumerate(boundaries.items())}
 
 
 def _summary(feature: str, ref: SideStats, prod: SideStats, boundaries: list[float],
@@ -191,26 +194,49 @@ def summarize(reference: pl.LazyFrame, production: pl.LazyFrame, feature: str, r
     ``sample``: both sides' first sample, taken with the counts (``sampled_side_stats``); without it the
     first round samples in a pass of its own.
     """
+    samples = None if sample is None else {feature: sample}
+    return summarize_all(reference, production, {feature: (ref, prod)}, budget_rows=budget_rows,
+                         samples=samples)[feature]
+
+
+def _new_cuts(frames: tuple[pl.LazyFrame, pl.LazyFrame], current: FeatureSummary, budget_rows: int,
+              sample: np.ndarray | None) -> list[float]:
+    """Boundaries that split the ranges of ``current`` over budget (``sample``: the first round's)."""
+    added: list[float] = []
+    for j, size in enumerate(current.sizes()):
+        if size <= budget_rows:
+            continue
+        lo, hi = current.bounds(j)
+        pieces = math.ceil(size / max(1, budget_rows // 2))
+        values = (np.sort(sample) if sample is not None and not current.boundaries else
+                  _sample(frames, current.feature, lo, hi, size=size, target=min(size, max(budget_rows, 64 * pieces))))
+        added += _cuts(values, pieces, lo)
+    return added
+
+
+def summarize_all(reference: pl.LazyFrame, production: pl.LazyFrame, stats: Mapping[str, tuple[SideStats, SideStats]],
+                  *, budget_rows: int, samples: Mapping[str, np.ndarray] | None = None) -> dict[str, FeatureSummary]:
+    """``summarize`` of several features (``stats``: each one's side counts) over frames holding them all:
+    each round's counts below of every feature still refined in one streaming pass per side."""
     frames = (reference, production)
-    boundaries: list[float] = []
-    below: list[tuple[int, int]] = [(0, 0)]
+    state: dict[str, tuple[list[float], list[tuple[int, int]]]] = {f: ([], [(0, 0)]) for f in stats}
+    done: dict[str, FeatureSummary] = {}
     for _ in range(_REFINE_ROUNDS):
-        current = _summary(feature, ref, prod, boundaries, below)
-        added: list[float] = []
-        for j, size in enumerate(current.sizes()):
-            if size <= budget_rows:
-                continue
-            lo, hi = current.bounds(j)
-            pieces = math.ceil(size / max(1, budget_rows // 2))
-            values = (np.sort(sample) if sample is not None and not boundaries else
-                      _sample(frames, feature, lo, hi, size=size, target=min(size, max(budget_rows, 64 * pieces))))
-            added += _cuts(values, pieces, lo)
-        if not added:
-            return current
-        boundaries = sorted(set(boundaries) | set(added))
-        counts = [counts_below(f, feature, boundaries) for f in frames]
-        below = [(0, 0), *zip(counts[0], counts[1], strict=True)]
-    return _summary(feature, ref, prod, boundaries, below)
+        refined: dict[str, list[float]] = {}
+        for f, (boundaries, below) in state.items():
+            current = _summary(f, *stats[f], boundaries, below)
+            added = _new_cuts(frames, current, budget_rows, (samples or {}).get(f))
+            if added:
+                refined[f] = sorted(set(boundaries) | set(added))
+            else:
+                done[f] = current
+        if not refined:
+            break
+        counts = [counts_below_all(frame, refined) for frame in frames]
+        state = {f: (b, [(0, 0), *zip(counts[0][f], counts[1][f], strict=True)]) for f, b in refined.items()}
+    for f, (boundaries, below) in state.items():
+        done.setdefault(f, _summary(f, *stats[f], boundaries, below))
+    return {f: done[f] for f in stats}
 
 
 def read_range(frame: pl.LazyFrame, feature: str, lo: float | None, hi: float | None) -> np.ndarray:
@@ -325,5 +351,5 @@ def split_numerical_drift(reference: pl.LazyFrame, production: pl.LazyFrame, sum
 
 
 __all__ = ["NAMES", "FeatureSummary", "RangeShare", "SideStats", "combine_shares", "counts_below", "details_of",
-           "needs_split", "profile_bins", "range_share", "read_range", "sample_every", "sampled_side_stats",
-           "side_stats", "split_numerical_drift", "summarize"]
+           "counts_below_all", "needs_split", "profile_bins", "range_share", "read_range", "sample_every",
+           "sampled_side_stats", "side_stats", "split_numerical_drift", "summarize", "summarize_all"]

@@ -28,7 +28,7 @@ from typing import Any
 
 import polars as pl
 
-from monitoring.data.ranges import SideStats, needs_split, side_stats, split_numerical_drift, summarize
+from monitoring.data.ranges import FeatureSummary, needs_split, side_stats, split_numerical_drift, summarize_all
 from monitoring.errors import MonitoringError
 from monitoring.run.batching import BASE_MIB, PER_MILLION_ROW_FEATURES_MIB, PER_MILLION_ROWS_MIB, signal_rows
 from monitoring.run.compute import (
@@ -179,25 +179,23 @@ def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_row
     ref_stats, prod_stats = side_stats(reference, numerical), side_stats(production, numerical)
     split = [f for f in numerical if needs_split(ref_stats[f], prod_stats[f], budget_rows)]
     unparsed = {side: n for side, n in (("production", prod_unparsed), ("reference", ref_unparsed)) if n}
+    # phase 1 of every split feature at once: each round's counts below in one pass per side
+    summaries = summarize_all(reference, production, {f: (ref_stats[f], prod_stats[f]) for f in split},
+                              budget_rows=budget_rows)
     results = []
     for f in split:
-        results.append(_one(plan, info, f, (reference, production), (ref_stats[f], prod_stats[f]), budget_rows,
-                            unparsed))
+        results.append(_one(plan, info, (reference.select(f), production.select(f)), summaries[f], unparsed))
         if on_feature is not None:
             on_feature(f)
     return results, [f for f in present if f not in split]
 
 
-def _one(plan: SignalPlan, info: SignalInfo, feature: str, frames: tuple[pl.LazyFrame, pl.LazyFrame],
-         stats: tuple[SideStats, SideStats], budget_rows: int, unparsed: Mapping[str, int]) -> SignalResult:
-    ref, prod = stats
-    reference, production = frames
-    summary = summarize(reference.select(feature), production.select(feature), feature, ref, prod,
-                        budget_rows=budget_rows)
-    result = split_numerical_drift(reference.select(feature), production.select(feature), summary,
-                                   thresholds=plan.thresholds.get("numerical", {}),
+def _one(plan: SignalPlan, info: SignalInfo, frames: tuple[pl.LazyFrame, pl.LazyFrame], summary: FeatureSummary,
+         unparsed: Mapping[str, int]) -> SignalResult:
+    result = split_numerical_drift(*frames, summary, thresholds=plan.thresholds.get("numerical", {}),
                                    significance=significance_of(plan.options), profiled=info.profiled)
-    return one_feature_result(plan, feature, result, rows=(ref.rows, prod.rows), unparsed=unparsed)
+    return one_feature_result(plan, summary.feature, result, rows=(summary.reference.rows, summary.production.rows),
+                              unparsed=unparsed)
 
 
 def one_feature_result(plan: SignalPlan, feature: str, result: FeatureResult, *, rows: tuple[int, int],

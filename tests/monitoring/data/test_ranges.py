@@ -192,3 +192,32 @@ def test_the_first_sample_comes_with_the_counts_in_one_pass(tmp_path: Any, monke
                                 profiled=False)
     want = numerical_drift(ref_s, prod_s, thresholds=THRESHOLDS, significance=Significance())
     assert_close(got.model_dump(mode="json"), want.model_dump(mode="json"))
+
+
+def test_phase_one_of_several_features_counts_them_in_one_pass_per_side_and_round(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``summarize_all`` over a frame of three features: the summaries of ``summarize`` one at a time, with
+    each round's counts below of all the features in one pass per side (exact: numpy's counts)."""
+    from monitoring.data import ranges
+    from monitoring.data.ranges import summarize_all
+
+    columns = {"a": _dirty(_data("continuous", 12_000, 1), 2), "b": _dirty(_data("ties", 12_000, 3), 4),
+               "c": _dirty(_data("lognormal", 12_000, 5), 6)}
+    prod_columns = {k: v[::-1] * 1.1 for k, v in columns.items()}
+    pl.DataFrame(columns).write_parquet(tmp_path / "ref.parquet", row_group_size=2000)
+    pl.DataFrame(prod_columns).write_parquet(tmp_path / "prod.parquet", row_group_size=2000)
+    reference, production = pl.scan_parquet(tmp_path / "ref.parquet"), pl.scan_parquet(tmp_path / "prod.parquet")
+    r, p = side_stats(reference, list(columns)), side_stats(production, list(columns))
+    one_at_a_time = {f: summarize(reference.select(f), production.select(f), f, r[f], p[f], budget_rows=3000)
+                     for f in columns}
+    passes: list[list[str]] = []
+    real = ranges.counts_below_all
+    monkeypatch.setattr(ranges, "counts_below_all", lambda frame, b: passes.append(list(b)) or real(frame, b))
+    together = summarize_all(reference, production, {f: (r[f], p[f]) for f in columns}, budget_rows=3000)
+    assert together == one_at_a_time
+    assert passes[0] == passes[1] == list(columns)  # the first round: every feature in one pass per side
+    assert len(passes) <= 2 * ranges._REFINE_ROUNDS
+    for f, summary in together.items():
+        assert summary.ranges >= 8
+        ref, prod = columns[f][np.isfinite(columns[f])], prod_columns[f][np.isfinite(prod_columns[f])]
+        assert summary.below[1:] == [(int(np.sum(ref < b)), int(np.sum(prod < b))) for b in summary.boundaries]
