@@ -171,6 +171,9 @@ def _all_steps(monitor: Path, out: Path) -> dict[str, Any]:
         value = _step(name, arg, monitor, out)
         records.append({"activity": name, "seconds": time.perf_counter() - wall,
                         "cpu_seconds": time.process_time() - cpu, "peak_rss_mib": _hwm_mib()})
+        if os.environ.get("SCALE_PROGRESS"):  # one line per activity as it ends, for long runs
+            with Path(os.environ["SCALE_PROGRESS"]).open("a") as progress:
+                progress.write(json.dumps({**records[-1], "at": time.strftime("%H:%M:%S")}) + "\n")
         return value
 
     signal = timed("plan", "-")[0]
@@ -187,9 +190,14 @@ def _all_steps(monitor: Path, out: Path) -> dict[str, Any]:
             timed("range", json.dumps({"batch": ref, "index": j}))
         timed("combine", json.dumps(ref))
     largest = max(records, key=lambda r: r["peak_rss_mib"])
+    kinds = {r["activity"] for r in records}
+    by_kind = {k: {"count": sum(r["activity"] == k for r in records),
+                   "largest_rss_mib": round(max(r["peak_rss_mib"] for r in records if r["activity"] == k), 1),
+                   "seconds": round(sum(r["seconds"] for r in records if r["activity"] == k), 1)} for k in kinds}
     return {"activities": len(records), "ranged_features": ranged, "ranged_signal": signal["ranged"],
             "seconds": sum(r["seconds"] for r in records), "cpu_seconds": sum(r["cpu_seconds"] for r in records),
-            "largest_activity_rss_mib": largest["peak_rss_mib"], "largest_activity": largest["activity"]}
+            "largest_activity_rss_mib": largest["peak_rss_mib"], "largest_activity": largest["activity"],
+            "by_activity": by_kind}
 
 
 def _rss_mib() -> float:

@@ -105,14 +105,15 @@ def _summary(signal: SignalPlan, feature: str, budget_mb: float) -> FeatureSumma
     if any(feature not in names for names in present) or not is_numerical(signal, feature, reference):
         return None
     budget_rows = range_budget_rows(budget_mb)
-    every = sample_every(signal_rows(signal.production, signal.reference) or 0, budget_rows)
-    (ref, ref_sample), (prod, prod_sample) = ((stats[feature], sample[feature]) for stats, sample in
+    rows = signal_rows(signal.production, signal.reference)  # parquet footers; unknown: no sample here
+    every = sample_every(rows, budget_rows) if rows else 0
+    (ref, ref_sample), (prod, prod_sample) = ((stats[feature], sample.get(feature)) for stats, sample in
                                               (sampled_side_stats(frame, [feature], every=every)
                                                for frame in (reference, production)))
     if not needs_split(ref, prod, budget_rows):
         return None
-    return summarize(reference, production, feature, ref, prod, budget_rows=budget_rows,
-                     sample=np.concatenate((ref_sample, prod_sample)))
+    sample = None if ref_sample is None or prod_sample is None else np.concatenate((ref_sample, prod_sample))
+    return summarize(reference, production, feature, ref, prod, budget_rows=budget_rows, sample=sample)
 
 
 def summarize_step(ref: BatchRef, *, store: Store, budget_mb: float) -> FeatureRanges:
