@@ -127,12 +127,14 @@ def sample_every(rows: int, budget_rows: int, features: int = 1) -> int:
     return max(1, rows // max(budget_rows // max(features, 1), 64 * pieces, 1))
 
 
-def needs_split(reference: SideStats, production: SideStats, budget_rows: int) -> bool:
-    """Whether a feature is split: both sides' finite values exceed the budget, both sides have finite
-    values, and a side is large enough for the asymptotic KS p-value (see the module's invariants)."""
-    over = reference.finite + production.finite > budget_rows
+def needs_split(reference: SideStats, production: SideStats) -> bool:
+    """Whether a feature that does not fit its budget whole (the callers' activity model) goes by value
+    range: both sides have finite values and a side is large enough for the asymptotic KS p-value (see the
+    module's invariants). Its values may fit one range (``summarize`` then gives one): a range costs
+    ``RANGE_BYTES`` a value, less than the whole computation's rows, so one range can fit where the whole
+    feature does not."""
     both = min(reference.finite, production.finite) > 0
-    return over and both and max(reference.finite, production.finite) > m.KS_EXACT_MAX_N
+    return both and max(reference.finite, production.finite) > m.KS_EXACT_MAX_N
 
 
 def _in_range(feature: str, lo: float | None, hi: float | None) -> pl.Expr:

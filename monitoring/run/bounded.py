@@ -177,7 +177,7 @@ def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_row
     # one pass of every feature's counts; the samples have passes of their own (taken in this pass through
     # pl.collect_all, polars would cache the frame of all these columns to share its scan)
     ref_stats, prod_stats = side_stats(reference, numerical), side_stats(production, numerical)
-    split = [f for f in numerical if needs_split(ref_stats[f], prod_stats[f], budget_rows)]
+    split = [f for f in numerical if needs_split(ref_stats[f], prod_stats[f])]
     unparsed = {side: n for side, n in (("production", prod_unparsed), ("reference", ref_unparsed)) if n}
     # phase 1 of every split feature at once: each round's counts below in one pass per side
     summaries = summarize_all(reference, production, {f: (ref_stats[f], prod_stats[f]) for f in split},

@@ -110,7 +110,7 @@ def _summary(signal: SignalPlan, feature: str, budget_mb: float) -> FeatureSumma
     (ref, ref_sample), (prod, prod_sample) = ((stats[feature], sample.get(feature)) for stats, sample in
                                               (sampled_side_stats(frame, [feature], every=every)
                                                for frame in (reference, production)))
-    if not needs_split(ref, prod, budget_rows):
+    if not needs_split(ref, prod):
         return None
     sample = None if ref_sample is None or prod_sample is None else np.concatenate((ref_sample, prod_sample))
     return summarize(reference, production, feature, ref, prod, budget_rows=budget_rows, sample=sample)

@@ -81,7 +81,7 @@ def test_split_equals_in_memory(tmp_path: Any, kind: str, shift: float, signific
     reference, production = _frames(tmp_path, ref_s, prod_s)
     r, p = side_stats(reference, ["x"])["x"], side_stats(production, ["x"])["x"]
     budget_rows = 3000
-    assert needs_split(r, p, budget_rows)
+    assert needs_split(r, p)
     summary = summarize(reference, production, "x", r, p, budget_rows=budget_rows)
     if kind != "constant":
         assert summary.ranges >= 8  # every feature in several ranges
@@ -106,7 +106,7 @@ def test_split_equals_in_memory(tmp_path: Any, kind: str, shift: float, signific
 
 def test_small_sides_are_not_split() -> None:
     r = side_stats(pl.LazyFrame({"x": np.arange(5000.0)}), ["x"])["x"]
-    assert not needs_split(r, r, 100)  # the exact KS p-value needs the samples
+    assert not needs_split(r, r)  # the exact KS p-value needs the samples
 
 
 @pytest.mark.parametrize("n", [11_396, 12_000, 10_001, 54_321])

@@ -148,3 +148,25 @@ def test_durable_batches_give_one_unsupported_column_note(tmp_path: Path) -> Non
     unsupported = [n for n in merged.notes if n.startswith("not monitored (unsupported column type)")]
     assert unsupported == ["not monitored (unsupported column type): z1, z2"]
     assert sorted(merged.notes) == sorted(compute_signal(plan).notes)  # each note once
+
+
+def test_a_feature_that_fits_one_range_but_not_the_whole_computation_goes_by_one_range(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """108 MiB: one feature over the 25,000 rows does not fit whole by the activity model (group width 0),
+    yet its ~25,000 values fit one range at RANGE_BYTES each: it is computed as one range, exactly."""
+    from monitoring.run.compute import compute_signal
+
+    plan = _hooks_plan(tmp_path, ["x", "y"])
+    assert bounded.group_width(25_000, 108) == 0
+    assert bounded.range_budget_rows(108) > 25_000
+    ranges: dict[str, int] = {}
+    split = bounded.split_numerical_drift
+
+    def spy(reference: Any, production: Any, summary: Any, **kwargs: Any) -> Any:
+        ranges[summary.feature] = summary.ranges
+        return split(reference, production, summary, **kwargs)
+
+    monkeypatch.setattr(bounded, "split_numerical_drift", spy)
+    small = bounded.compute_bounded(plan, budget_mb=108)
+    assert ranges == {"x": 1, "y": 1}
+    assert_close(small.model_dump(mode="json"), compute_signal(plan).model_dump(mode="json"))
