@@ -17,6 +17,11 @@ subprocess so that its peak RSS is its own (wall seconds, CPU seconds user + sys
   value and p-value from the ``--compare`` run's results (``--compare M`` names that run's budget).
   The orchestration itself (``signal_run`` through the real SDK) is in ``tests/functions/test_runs_ranges.py``.
 
+``--range-memory M ...`` measures the memory of one value range (``bounded.RANGE_BYTES``): for each activity
+budget M, phase 1 of the first numerical feature in one subprocess (``summarize_feature``, which stores the
+boundaries), then its largest range's ``range_share`` in a fresh one, whose peak RSS (VmHWM) less its RSS
+before the activity, divided by the range's values (both sides), is the bytes per value in flight.
+
 Prints one JSON line per measurement. Usage:
 ``python bench/scale.py --rows 1000000 --budget 0 --budget 300 --activities 300 --compare 0``.
 """
@@ -166,6 +171,9 @@ def _all_steps(monitor: Path, out: Path) -> dict[str, Any]:
         value = _step(name, arg, monitor, out)
         records.append({"activity": name, "seconds": time.perf_counter() - wall,
                         "cpu_seconds": time.process_time() - cpu, "peak_rss_mib": _hwm_mib()})
+        if os.environ.get("SCALE_PROGRESS"):  # one line per activity as it ends, for long runs
+            with Path(os.environ["SCALE_PROGRESS"]).open("a") as progress:
+                progress.write(json.dumps({**records[-1], "at": time.strftime("%H:%M:%S")}) + "\n")
         return value
 
     signal = timed("plan", "-")[0]
@@ -182,14 +190,52 @@ def _all_steps(monitor: Path, out: Path) -> dict[str, Any]:
             timed("range", json.dumps({"batch": ref, "index": j}))
         timed("combine", json.dumps(ref))
     largest = max(records, key=lambda r: r["peak_rss_mib"])
+    kinds = {r["activity"] for r in records}
+    by_kind = {k: {"count": sum(r["activity"] == k for r in records),
+                   "largest_rss_mib": round(max(r["peak_rss_mib"] for r in records if r["activity"] == k), 1),
+                   "seconds": round(sum(r["seconds"] for r in records if r["activity"] == k), 1)} for k in kinds}
     return {"activities": len(records), "ranged_features": ranged, "ranged_signal": signal["ranged"],
             "seconds": sum(r["seconds"] for r in records), "cpu_seconds": sum(r["cpu_seconds"] for r in records),
-            "largest_activity_rss_mib": largest["peak_rss_mib"], "largest_activity": largest["activity"]}
+            "largest_activity_rss_mib": largest["peak_rss_mib"], "largest_activity": largest["activity"],
+            "by_activity": by_kind}
 
 
-def _values(document: dict[str, Any]) -> dict[tuple[str, str, str], float]:
-    return {(f, name, key): float(mr[key]) for f, fr in document["features"].items()
-            for name, mr in fr["metrics"].items() for key in ("value", "p_value") if mr.get(key) is not None}
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
+
+
+def _range_memory(monitor: Path, out: Path) -> dict[str, Any]:
+    """Phase 1 of the plan's first feature, then (``--step range-memory``) its largest range in this process."""
+    from monitoring.data.range_models import FeatureSummary
+    from monitoring.run import durable, durable_ranges
+    from monitoring.storage.local import LocalStore
+
+    signal = _step("plan", "-", monitor, out)[0]
+    ref = {"plan_path": signal["plan_path"], "signal": signal["signal"], "batch": 0, "batches": signal["features"],
+           "features_per_activity": 1}
+    ranges = _step("summarize", json.dumps(ref), monitor, out)
+    folder = f"{signal['plan_path'].rsplit('/', 1)[0]}/parts/{signal['signal']}/ranges/0"
+    summary = FeatureSummary.model_validate_json(LocalStore(out).read_bytes(f"{folder}/summary.json") or b"")
+    sizes = summary.sizes()
+    largest = max(range(ranges), key=lambda j: sizes[j])
+    code = ("import json, sys; sys.path.insert(0, {root!r}); sys.argv = ['scale.py']; import function_app; "
+            "from bench import scale; from monitoring.run import durable_ranges; "
+            "from monitoring.storage.local import LocalStore; scale._reset_hwm(); before = scale._rss_mib(); "
+            "durable_ranges.range_step(durable_ranges.RangeRef.model_validate_json({ref!r}), "
+            "store=LocalStore(scale.Path({out!r}))); "
+            "print(json.dumps({{'before_mib': before, 'peak_mib': scale._hwm_mib()}}))")
+    arg = json.dumps({"batch": ref, "index": largest})
+    child = subprocess.run([sys.executable, "-c", code.format(root=str(ROOT.parent), ref=arg, out=str(out))],
+                           capture_output=True, text=True, check=True, cwd=ROOT.parent, env=dict(os.environ))
+    measured = json.loads(child.stdout.strip().splitlines()[-1])
+    values = sizes[largest]
+    delta = measured["peak_mib"] - measured["before_mib"]
+    return {"ranges": ranges, "range_values": values, **measured, "range_mib": delta,
+            "bytes_per_value": delta * 2**20 / values,
+            "budget_rows": durable_ranges.range_budget_rows(durable.activity_memory_mb())}
 
 
 def activities(monitor: Path, out: Path, budget: int, compare: Path | None) -> dict[str, Any]:
@@ -210,6 +256,18 @@ def activities(monitor: Path, out: Path, budget: int, compare: Path | None) -> d
     return result
 
 
+def range_memory(data: Path, monitor: Path, budgets: list[int], common: dict[str, Any]) -> None:
+    """``--range-memory``: one JSON line per activity budget (see the module)."""
+    for budget in budgets:
+        out = data / f"range-memory-{budget}"
+        env = {"ACTIVITY_MEMORY_MB": str(budget), "PYTHONPATH": str(ROOT.parent)}
+        child = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--monitor", str(monitor), "--out",
+                                str(out), "--step", "range-memory", "-"], capture_output=True, text=True, check=True,
+                               cwd=ROOT.parent, env={**os.environ, **env})
+        print(json.dumps({**common, "what": f"range memory ACTIVITY_MEMORY_MB={budget}",
+                          **json.loads(child.stdout.strip().splitlines()[-1])}), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -221,12 +279,14 @@ def main() -> None:
     parser.add_argument("--activities", type=int, help="ACTIVITY_MEMORY_MB of the Durable activities' run")
     parser.add_argument("--compare", type=int, help="the --budget whose results the activities are compared with")
     parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument("--range-memory", type=int, nargs="*", default=[],
+                        help="ACTIVITY_MEMORY_MB values: the peak memory per value of one range activity")
     parser.add_argument("--step", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--monitor", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
-        step = _all_steps if args.step[0] == "all" else None
+        step = {"all": _all_steps, "range-memory": _range_memory}.get(args.step[0])
         print(json.dumps(step(args.monitor, args.out) if step else _step(*args.step, args.monitor, args.out)))
         return
     data = ROOT / ".data" / f"scale-{args.rows}-{args.numerical}-{args.categorical}"
@@ -247,6 +307,9 @@ def main() -> None:
         print(json.dumps({**common, "what": what, **{k: round(v, 2) if isinstance(v, float) else v
                                                      for k, v in m.items()}}), flush=True)
 
+    if args.range_memory:
+        range_memory(data, monitor, args.range_memory, common)
+        return
     if not args.no_floor:
         script = data / "floor.py"
         script.write_text(FLOOR.format(num=[f"n{i}" for i in range(args.numerical)],

@@ -20,6 +20,7 @@ from signals.categories import category_keys
 from signals.gate import AUTO, DEFAULT_SIGNIFICANCE, Significance, apply_gate, check_thresholds, gated
 from signals.info import GREATER_IS_BETTER, FeatureKind
 from signals.nulls import MIN_EXPECTED, MomentNull, nwd_null, table_nulls
+from signals.profile import Moments, categorical_profile, counted_profile, sorted_profile
 from signals.results import FeatureResult, Histogram, MetricResult, SignalResult, judge
 
 Binning = Literal["equal_width", "quantile"]
@@ -32,16 +33,26 @@ OTHER = "__other__"
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 
 
-def numeric_values(series: pl.Series) -> tuple[np.ndarray, int, int]:
+def numeric_values(series: pl.Series, *, moments: list[Moments] | None = None,
+                   skewness: bool = True) -> tuple[np.ndarray, int, int]:
     """Sorted finite values of a column as float64, with its null (or NaN) and infinite counts.
 
     Sorted by numpy (about 10x faster than polars' sort on 10,000 floats); nulls become NaN on the way.
+    ``moments``: a list that gets the values' ``signals.profile.Moments`` (with the ``skewness``), taken
+    before the sort, in place, so the profile shares this conversion and sort without another copy.
     """
     values = series.cast(pl.Float64, strict=False).to_numpy()
     finite = values[np.isfinite(values)]
     nulls = int(np.count_nonzero(np.isnan(values)))
+    if moments is not None:
+        moments.append(Moments.of(finite, skewness=skewness))
     finite.sort()
     return finite, nulls, len(values) - nulls - len(finite)
+
+
+def _with_profile(details: dict[str, object], profile: dict[str, object] | None) -> dict[str, object]:
+    """``details`` with the profile last, where ``signals.profile.attach_profiles`` puts it."""
+    return details if profile is None else {**details, "profile": profile}
 
 
 def category_counts(series: pl.Series) -> tuple[dict[str, int], int]:
@@ -102,24 +113,29 @@ def judged_metrics(values: Mapping[str, float], thresholds: Mapping[str, Thresho
 
 def numerical_drift(reference: pl.Series, production: pl.Series, *, thresholds: Mapping[str, Threshold],
                     significance: Significance | None = DEFAULT_SIGNIFICANCE,
-                    binning: Binning = "equal_width") -> FeatureResult:
+                    binning: Binning = "equal_width", profile: bool = False) -> FeatureResult:
     """JS distance, PSI and NWD over Sturges bins and raw values, and the KS p-value, for one feature.
 
     ``binning``: {'equal_width', 'quantile'}; ``m.sturges_edges`` (Azure ML's) or ``m.quantile_edges``
     (reference quantiles, open ends) for JS, PSI and the stored histogram. ``significance``: the gate's
     settings (``signals.gate``); ``None`` gives Azure ML's bare threshold verdicts. The nulls are
     ``signals.nulls``: closed form or permutation for JS and PSI, the Brownian-bridge limit for NWD.
+    ``profile``: ``details["profile"]`` is ``signals.profile.numerical_profile`` of both sides, from the
+    values converted and sorted here (no second conversion and sort of each side).
     """
-    ref, ref_nulls, ref_inf = numeric_values(reference)
-    prod, prod_nulls, prod_inf = numeric_values(production)
+    moments: list[Moments] | None = [] if profile else None
+    ref, ref_nulls, ref_inf = numeric_values(reference, moments=moments)
+    prod, prod_nulls, prod_inf = numeric_values(production, moments=moments, skewness=False)
     names = ("jensen_shannon_distance", "normalized_wasserstein_distance", "population_stability_index",
              "two_sample_kolmogorov_smirnov_test")
     counts = {"reference": len(ref), "production": len(prod)}
     details: dict[str, object] = {"null_counts": {"reference": ref_nulls, "production": prod_nulls},
                                   "infinite_counts": {"reference": ref_inf, "production": prod_inf}}
+    profiled = (None if moments is None else sorted_profile(
+        (moments[0], ref), (moments[1], prod), nulls=(reference.null_count(), production.null_count())))
     if len(ref) == 0 or len(prod) == 0:
         empty = "reference" if len(ref) == 0 else "production"
-        return FeatureResult(kind="numerical", row_counts=counts, details=details,
+        return FeatureResult(kind="numerical", row_counts=counts, details=_with_profile(details, profiled),
                              metrics=_metric_results(dict.fromkeys(names), thresholds,
                                                      reason=f"no finite values in {empty}"))
     edges = m.quantile_edges(ref, prod) if binning == "quantile" else m.sturges_edges(ref, prod)
@@ -143,20 +159,23 @@ def numerical_drift(reference: pl.Series, production: pl.Series, *, thresholds: 
                           production=prod_counts.tolist())
     return FeatureResult(kind="numerical", row_counts=counts,
                          metrics=judged_metrics(values, thresholds, nulls, significance), histogram=histogram,
-                         details=details)
+                         details=_with_profile(details, profiled))
 
 
 def categorical_drift(reference: pl.Series, production: pl.Series, *, thresholds: Mapping[str, Threshold],
                       top_categories: int = TOP_CATEGORIES, significance: Significance | None = DEFAULT_SIGNIFICANCE,
-                      pool_sparse: bool | None = None) -> FeatureResult:
+                      pool_sparse: bool | None = None, profile: bool = False) -> FeatureResult:
     """JS distance, PSI and the chi-squared p-value over the union of categories, for one feature.
 
     ``pool_sparse``: pool the categories with expected count below 5 before the chi-squared test
     (``m.pool_sparse``); ``None`` (default) pools exactly when the gate is on, so ``significance=None``
     keeps the unpooled, Azure-ML-compatible p-value. JS and PSI are always on the full table.
+    ``profile``: ``details["profile"]`` is ``signals.profile.categorical_profile`` of both sides, from the
+    counts taken here when they are its counts (columns that are not float or decimal: keyed by their text).
     """
     ref, ref_nulls = category_counts(reference)
     prod, prod_nulls = category_counts(production)
+    profiled = _categorical_profile(reference, production, ref, prod) if profile else None
     names = ("jensen_shannon_distance", "population_stability_index", "pearsons_chi_squared_test")
     n_ref, n_prod = sum(ref.values()), sum(prod.values())
     counts = {"reference": n_ref, "production": n_prod}
@@ -165,7 +184,7 @@ def categorical_drift(reference: pl.Series, production: pl.Series, *, thresholds
                                                  "unseen_in_reference": len(prod.keys() - ref.keys())}}
     if n_ref == 0 or n_prod == 0:
         empty = "reference" if n_ref == 0 else "production"
-        return FeatureResult(kind="categorical", row_counts=counts, details=details,
+        return FeatureResult(kind="categorical", row_counts=counts, details=_with_profile(details, profiled),
                              metrics=_metric_results(dict.fromkeys(names), thresholds,
                                                      reason=f"no non-null values in {empty}"))
     union = sorted(ref.keys() | prod.keys(), key=lambda c: (-(ref.get(c, 0) + prod.get(c, 0)), c))
@@ -192,7 +211,23 @@ def categorical_drift(reference: pl.Series, production: pl.Series, *, thresholds
     histogram = Histogram(kind="categorical", categories=keep, reference=ref_hist, production=prod_hist)
     return FeatureResult(kind="categorical", row_counts=counts,
                          metrics=judged_metrics(values, thresholds, nulls, significance), histogram=histogram,
-                         details=details)
+                         details=_with_profile(details, profiled))
+
+
+def _categorical_profile(reference: pl.Series, production: pl.Series, ref: dict[str, int],
+                         prod: dict[str, int]) -> dict[str, object] | None:
+    """The profile from drift's counts where ``category_keys`` is the text (not float, not decimal), else
+    counted again; None when it cannot be made (a profile is an extra, as in ``attach_profiles``)."""
+    def texts(series: pl.Series) -> bool:
+        return not (series.dtype.is_float() or series.dtype.is_decimal())
+
+    nulls = (reference.null_count(), production.null_count())
+    if texts(reference) and texts(production):
+        return counted_profile(ref, prod, nulls=nulls)
+    try:
+        return categorical_profile(reference, production)
+    except (pl.exceptions.PolarsError, ValueError, TypeError):
+        return None
 
 
 def compute_drift(production: pl.DataFrame, reference: pl.DataFrame, *, signal_type: str,
@@ -200,7 +235,7 @@ def compute_drift(production: pl.DataFrame, reference: pl.DataFrame, *, signal_t
                   thresholds: Mapping[str, Mapping[str, Threshold]],
                   on_feature: Callable[[str], None] | None = None, workers: int = DEFAULT_WORKERS,
                   significance: Significance | None = DEFAULT_SIGNIFICANCE, binning: Binning = "equal_width",
-                  pool_sparse: bool | None = None) -> SignalResult:
+                  pool_sparse: bool | None = None, profile: bool = False) -> SignalResult:
     """Drift of every feature between two windows; ``kinds`` says how each feature is compared.
 
     ``thresholds`` maps a feature kind to ``{metric: threshold}``, a number or ``'auto'`` (the
@@ -208,7 +243,9 @@ def compute_drift(production: pl.DataFrame, reference: pl.DataFrame, *, signal_t
     computed and stored, with a null threshold and verdict. ``workers`` features are computed at once.
     ``significance`` (default ``Significance()``: alpha 0.01, Holm) gates every verdict, corrected across
     the features per metric; ``None`` reproduces Azure ML's verdicts and values exactly. ``binning`` and
-    ``pool_sparse``: see ``numerical_drift`` and ``categorical_drift``.
+    ``pool_sparse``: see ``numerical_drift`` and ``categorical_drift``. ``profile``: every feature's
+    ``details["profile"]`` (``signals.profile``), made in the feature's own computation from its values
+    already converted, sorted and counted.
     """
     check_thresholds(thresholds, significance)
     if binning not in ("equal_width", "quantile"):
@@ -218,10 +255,10 @@ def compute_drift(production: pl.DataFrame, reference: pl.DataFrame, *, signal_t
         ref, prod = reference.get_column(feature), production.get_column(feature)
         if kinds[feature] == "numerical":
             result = numerical_drift(ref, prod, thresholds=thresholds.get("numerical", {}),
-                                     significance=significance, binning=binning)
+                                     significance=significance, binning=binning, profile=profile)
         else:
             result = categorical_drift(ref, prod, thresholds=thresholds.get("categorical", {}),
-                                       significance=significance, pool_sparse=pool_sparse)
+                                       significance=significance, pool_sparse=pool_sparse, profile=profile)
         if on_feature is not None:
             on_feature(feature)
         return result

@@ -10,6 +10,7 @@ had ("new"), named.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -61,17 +62,35 @@ def sorted_quantiles(ordered: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
 
 
-def _describe(values: np.ndarray, ordered: np.ndarray, quantiles: np.ndarray | None = None
+@dataclass(frozen=True)
+class Moments:
+    """A side's moments from its finite values *in their order* (summation order fixes the last bit):
+    mean, sample std (ddof 1) and, when asked, the sample skewness (``_skew``). Taken before the values
+    are sorted, so that a caller that sorts them in place (``signals.drift``) needs no second copy."""
+
+    size: int
+    mean: float | None
+    std: float | None
+    skewness: float | None = None
+
+    @classmethod
+    def of(cls, values: np.ndarray, *, skewness: bool = False) -> Moments:
+        if values.size == 0:
+            return cls(0, None, None)
+        return cls(int(values.size), float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else None,
+                   _skew(values) if skewness and values.size > 2 else None)
+
+
+def _describe(moments: Moments, ordered: np.ndarray, quantiles: np.ndarray | None = None
               ) -> dict[str, float | None]:
-    """Moments from the values in their order (summation order fixes the last bit), order statistics
-    from ``ordered``, the same values sorted (numpy's quantiles are the same on either, faster sorted).
-    ``quantiles``: the 5%, 50% and 95% quantiles when the caller has them."""
-    if values.size == 0:
+    """Moments as taken in the values' order, order statistics from ``ordered``, the same values sorted
+    (numpy's quantiles are the same on either, faster sorted). ``quantiles``: the 5%, 50% and 95%
+    quantiles when the caller has them."""
+    if ordered.size == 0:
         return dict.fromkeys(("mean", "std", "min", "p5", "p50", "p95", "max"))
     p5, p50, p95 = sorted_quantiles(ordered, [0.05, 0.5, 0.95]) if quantiles is None else quantiles
-    return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if values.size > 1 else None,
-            "min": float(ordered[0]), "p5": float(p5), "p50": float(p50), "p95": float(p95),
-            "max": float(ordered[-1])}
+    return {"mean": moments.mean, "std": moments.std, "min": float(ordered[0]), "p5": float(p5),
+            "p50": float(p50), "p95": float(p95), "max": float(ordered[-1])}
 
 
 def _bin_counts(ordered: np.ndarray, inner: np.ndarray) -> list[int]:
@@ -82,17 +101,27 @@ def _bin_counts(ordered: np.ndarray, inner: np.ndarray) -> list[int]:
 def numerical_profile(reference: pl.Series, production: pl.Series) -> dict[str, Any]:
     """Statistics of both sides and their counts on the reference's quantile bins."""
     ref, prod = _numbers(reference), _numbers(production)
-    ref_sorted, prod_sorted = np.sort(ref), np.sort(prod)
+    return sorted_profile((Moments.of(ref, skewness=True), np.sort(ref)), (Moments.of(prod), np.sort(prod)),
+                          nulls=(reference.null_count(), production.null_count()))
+
+
+def sorted_profile(reference: tuple[Moments, np.ndarray], production: tuple[Moments, np.ndarray], *,
+                   nulls: tuple[int, int]) -> dict[str, Any]:
+    """``numerical_profile`` from each side's ``Moments`` (the reference's with its skewness) and its finite
+    values sorted, for a caller that already has them (``signals.drift``); ``nulls``: the nulls (not NaN)."""
+    (ref_moments, ref_sorted), (prod_moments, prod_sorted) = reference, production
     # one quantile call for the reference's statistics and its bin edges (each q is computed on its own)
-    ref_q = sorted_quantiles(ref_sorted, [0.05, 0.5, 0.95, *np.linspace(0, 1, QUANTILE_BINS + 1)]) if ref.size else None
-    described = {"reference": _describe(ref, ref_sorted, None if ref_q is None else ref_q[:3]),
-                 "production": _describe(prod, prod_sorted)}
+    ref_q = (sorted_quantiles(ref_sorted, [0.05, 0.5, 0.95, *np.linspace(0, 1, QUANTILE_BINS + 1)])
+             if ref_sorted.size else None)
+    described = {"reference": _describe(ref_moments, ref_sorted, None if ref_q is None else ref_q[:3]),
+                 "production": _describe(prod_moments, prod_sorted)}
     out: dict[str, Any] = {"kind": "numerical",
-                           "count": _sides(int(ref.size), int(prod.size)),
-                           "nulls": _sides(reference.null_count(), production.null_count())}
+                           "count": _sides(int(ref_sorted.size), int(prod_sorted.size)),
+                           "nulls": _sides(*nulls)}
     for stat in ("mean", "std", "min", "p5", "p50", "p95", "max"):
         out[stat] = _sides(described["reference"][stat], described["production"][stat])
-    skew = _skew(ref) if ref.size > 2 and ref_sorted[-1] > ref_sorted[0] else 0.0
+    varies = ref_sorted.size > 2 and ref_sorted[-1] > ref_sorted[0]
+    skew = ref_moments.skewness if varies and ref_moments.skewness is not None else 0.0
     out["skewness"] = skew if np.isfinite(skew) else None
     if ref_q is not None:
         inner = np.unique(ref_q[4:-1])
@@ -105,6 +134,15 @@ def categorical_profile(reference: pl.Series, production: pl.Series) -> dict[str
     """Top categories of both sides with their counts, the rest summed, and the new categories named."""
     counts = {side: dict(s.drop_nulls().cast(pl.String).value_counts().iter_rows())
               for side, s in (("reference", reference), ("production", production))}
+    return counted_profile(counts["reference"], counts["production"],
+                           nulls=(reference.null_count(), production.null_count()))
+
+
+def counted_profile(reference: dict[str, int], production: dict[str, int], *, nulls: tuple[int, int]
+                    ) -> dict[str, Any]:
+    """``categorical_profile`` from each side's counts of its non-null values as text, for a caller that
+    already has them (``signals.drift``); ``nulls``: each side's nulls."""
+    counts = {"reference": reference, "production": production}
     totals = {side: sum(c.values()) or 1 for side, c in counts.items()}
     share = {k: max(counts["reference"].get(k, 0) / totals["reference"], counts["production"].get(k, 0) /
                     totals["production"]) for k in counts["reference"].keys() | counts["production"].keys()}
@@ -114,7 +152,7 @@ def categorical_profile(reference: pl.Series, production: pl.Series) -> dict[str
     return {
         "kind": "categorical",
         "count": _sides(sum(counts["reference"].values()), sum(counts["production"].values())),
-        "nulls": _sides(reference.null_count(), production.null_count()),
+        "nulls": _sides(*nulls),
         "distinct": _sides(len(counts["reference"]), len(counts["production"])),
         "top": [{"category": k, "reference": counts["reference"].get(k, 0),
                  "production": counts["production"].get(k, 0)} for k in top],
@@ -130,7 +168,8 @@ def attach_profiles(result: SignalResult, production: pl.DataFrame, reference: p
     features: dict[str, FeatureResult] = {}
     prod_names, ref_names = set(production.columns), set(reference.columns)  # one set each: wide frames
     for name, fr in result.features.items():
-        if fr.kind not in ("numerical", "categorical") or name not in prod_names or name not in ref_names:
+        if (fr.kind not in ("numerical", "categorical") or name not in prod_names or name not in ref_names
+                or "profile" in (fr.details or {})):  # profiled by the signal from what it had (drift)
             features[name] = fr
             continue
         make = numerical_profile if fr.kind == "numerical" else categorical_profile
@@ -143,5 +182,5 @@ def attach_profiles(result: SignalResult, production: pl.DataFrame, reference: p
     return result.model_copy(update={"features": features})
 
 
-__all__ = ["QUANTILE_BINS", "SKEWED", "TOP_CATEGORIES", "attach_profiles", "categorical_profile",
-           "numerical_profile", "sorted_quantiles"]
+__all__ = ["QUANTILE_BINS", "SKEWED", "TOP_CATEGORIES", "Moments", "attach_profiles", "categorical_profile",
+           "counted_profile", "numerical_profile", "sorted_profile", "sorted_quantiles"]

@@ -110,6 +110,10 @@ class RangeShare(_Frozen):
     groups: list[tuple[float, int]] | None
     points: dict[str, list[tuple[int, float]]]
     moments: tuple[float, float]
+    #: (edge, reference count below it, production count below it) for each of the profile's quantile-bin
+    #: edges whose two reference ranks are both in this range, so the edge lies inside it (see
+    #: ``monitoring.data.range_stats.edge_counts``); the other edges are counted by one streaming pass.
+    edge_counts: list[tuple[float, int, int]] = []
 
     def range_part(self) -> RangePart:
         max_gap, min_gap, integral, n_r, n_p = self.part

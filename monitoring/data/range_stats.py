@@ -11,7 +11,9 @@ Every statistic here is the one of ``signals`` on the whole samples, computed fr
   else the ranks of ``nwd_grid``; ``signals.nulls.nwd_null_at`` does the rest for both.
 - ``profile_of`` is ``signals.profile.numerical_profile``: counts, mean and std from phase 1, quantiles by
   numpy's linear rule from the values at the two ranks around each, skewness from the centred sums of
-  the ranges, and the quantile-bin counts from one streaming count per inner edge.
+  the ranges, and the quantile-bin counts from the counts below each inner edge: counted in phase 2 by
+  the range the edge lies in (``edge_counts``), or, for an edge between two ranges' values, by one
+  streaming count of those edges only.
 """
 
 from __future__ import annotations
@@ -93,6 +95,25 @@ def profile_edges(summary: FeatureSummary, shares: Sequence[RangeShare]) -> list
     return np.unique([_quantile(at, n, q) for q in BIN_QUANTILES]).tolist()
 
 
+def edge_counts(ref: np.ndarray, prod: np.ndarray, below: tuple[int, int], n_r: int) -> list[tuple[float, int, int]]:
+    """Phase 2's counts below the profile's quantile-bin edges that lie inside one range: ``ref`` and
+    ``prod`` its sorted values, ``below`` the counts below it, ``n_r`` the reference's finite count.
+
+    An edge is numpy's linear interpolation between the reference's values at two consecutive ranks; when
+    both ranks are in this range the edge is in [its first, its last value], inside the range, so every
+    value of either side below the edge is either below the range (``below``) or in it (a binary search).
+    An edge between two ranges' values is left to ``profile_bins``' streaming count."""
+    out = []
+    for q in BIN_QUANTILES:
+        lower = min(max(math.floor(virtual_index(n_r, q)), 0), n_r - 1)
+        upper = min(lower + 1, n_r - 1)
+        if below[0] <= lower and upper < below[0] + len(ref):
+            edge = _quantile({lower: float(ref[lower - below[0]]), upper: float(ref[upper - below[0]])}, n_r, q)
+            out.append((edge, below[0] + int(np.searchsorted(ref, edge, side="left")),
+                        below[1] + int(np.searchsorted(prod, edge, side="left"))))
+    return out
+
+
 def bins_from_below(below: Sequence[int], total: int) -> list[int]:
     """Counts of the bins between inner edges from the counts of values below each edge."""
     ends = [0, *below, total]
@@ -132,4 +153,4 @@ def profile_of(summary: FeatureSummary, shares: Sequence[RangeShare], bins: tupl
     return out
 
 
-__all__ = ["bins_from_below", "edges_of", "ks_pvalue", "nwd_null_of", "profile_edges", "profile_of"]
+__all__ = ["bins_from_below", "edge_counts", "edges_of", "ks_pvalue", "nwd_null_of", "profile_edges", "profile_of"]

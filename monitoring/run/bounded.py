@@ -28,10 +28,16 @@ from typing import Any
 
 import polars as pl
 
-from monitoring.data.ranges import SideStats, needs_split, side_stats, split_numerical_drift, summarize
+from monitoring.data.ranges import FeatureSummary, needs_split, side_stats, split_numerical_drift, summarize_all
 from monitoring.errors import MonitoringError
 from monitoring.run.batching import BASE_MIB, PER_MILLION_ROW_FEATURES_MIB, PER_MILLION_ROWS_MIB, signal_rows
-from monitoring.run.compute import compute_signal, merge_batches, missing_feature
+from monitoring.run.compute import (
+    WindowReader,
+    compute_signal,
+    merge_batches,
+    missing_feature,
+    one_unsupported_note,
+)
 from monitoring.run.plan import SignalPlan
 from monitoring.settings import get_settings
 from monitoring.storage.base import Store
@@ -46,9 +52,11 @@ log = logging.getLogger(__name__)
 #: Share of the machine's memory a local run uses when neither ``--memory-mb`` nor ``MEMORY_BUDGET_MB`` is set.
 DEFAULT_SHARE = 0.4
 #: Bytes per value of a value range in flight: both sides read, sorted, pooled, and the ECDF arrays of
-#: ``signals.ecdf_ranges.range_contribution`` (argsort, merged, running counts, gaps).
-RANGE_BYTES = 128
-_UNSUPPORTED = "not monitored (unsupported column type): "
+#: ``signals.ecdf_ranges.range_contribution`` (argsort, merged, running counts, gaps). Measured by
+#: ``bench/scale.py --range-memory`` (2026-12-01, polars 2.1.0): one range activity's peak RSS less its RSS
+#: before is about 50 MiB (the streaming scan's buffers, within ``BASE_MIB``) plus 68-85 bytes per value of
+#: both sides over ranges of 0.18-4.0 million values of 1-100 files a side; rounded up.
+RANGE_BYTES = 96
 
 
 def memory_budget_mb(megabytes: int | None = None) -> int:
@@ -76,19 +84,22 @@ def range_budget_rows(budget_mb: float) -> int:
 
 def compute_bounded(plan: SignalPlan, *, budget_mb: float, features: list[str] | None = None,
                     on_feature: Callable[[str], None] | None = None, store: Store | None = None,
-                    reraise: tuple[type[BaseException], ...] = ()) -> SignalResult:
+                    reraise: tuple[type[BaseException], ...] = (), windows: WindowReader | None = None
+                    ) -> SignalResult:
     """``compute_signal`` within ``budget_mb`` (see the module); as there, failures are results, except
-    ``reraise``."""
+    ``reraise``. ``windows``: as ``compute_signal``'s (the run's shared windows)."""
     if plan.error or plan.unsupported:
         return compute_signal(plan, features=features, on_feature=on_feature, store=store, reraise=reraise)
     info = signal_info(plan.type)
     chosen = list(plan.features if features is None else features)
 
     def group(batch: list[str]) -> SignalResult:
-        return compute_signal(plan, features=batch, on_feature=on_feature, store=store, reraise=reraise)
+        return compute_signal(plan, features=batch, on_feature=on_feature, store=store, reraise=reraise,
+                              windows=windows)
 
     if not info.per_feature or plan.production is None or plan.reference is None:
-        return compute_signal(plan, features=features, on_feature=on_feature, store=store, reraise=reraise)
+        return compute_signal(plan, features=features, on_feature=on_feature, store=store, reraise=reraise,
+                              windows=windows)
     try:
         rows = signal_rows(plan.production, plan.reference)
         width = len(chosen) if rows is None else group_width(rows, budget_mb)
@@ -163,27 +174,28 @@ def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_row
         return [], present
     (reference, ref_unparsed), (production, prod_unparsed) = ref_scan, prod_scan
     numerical = [f for f in present if is_numerical(plan, f, reference)]
+    # one pass of every feature's counts; the samples have passes of their own (taken in this pass through
+    # pl.collect_all, polars would cache the frame of all these columns to share its scan)
     ref_stats, prod_stats = side_stats(reference, numerical), side_stats(production, numerical)
-    split = [f for f in numerical if needs_split(ref_stats[f], prod_stats[f], budget_rows)]
+    split = [f for f in numerical if needs_split(ref_stats[f], prod_stats[f])]
     unparsed = {side: n for side, n in (("production", prod_unparsed), ("reference", ref_unparsed)) if n}
+    # phase 1 of every split feature at once: each round's counts below in one pass per side
+    summaries = summarize_all(reference, production, {f: (ref_stats[f], prod_stats[f]) for f in split},
+                              budget_rows=budget_rows)
     results = []
     for f in split:
-        results.append(_one(plan, info, f, reference, production, (ref_stats[f], prod_stats[f]), budget_rows,
-                            unparsed))
+        results.append(_one(plan, info, (reference.select(f), production.select(f)), summaries[f], unparsed))
         if on_feature is not None:
             on_feature(f)
     return results, [f for f in present if f not in split]
 
 
-def _one(plan: SignalPlan, info: SignalInfo, feature: str, reference: pl.LazyFrame, production: pl.LazyFrame,
-         stats: tuple[SideStats, SideStats], budget_rows: int, unparsed: Mapping[str, int]) -> SignalResult:
-    ref, prod = stats
-    summary = summarize(reference.select(feature), production.select(feature), feature, ref, prod,
-                        budget_rows=budget_rows)
-    result = split_numerical_drift(reference.select(feature), production.select(feature), summary,
-                                   thresholds=plan.thresholds.get("numerical", {}),
+def _one(plan: SignalPlan, info: SignalInfo, frames: tuple[pl.LazyFrame, pl.LazyFrame], summary: FeatureSummary,
+         unparsed: Mapping[str, int]) -> SignalResult:
+    result = split_numerical_drift(*frames, summary, thresholds=plan.thresholds.get("numerical", {}),
                                    significance=significance_of(plan.options), profiled=info.profiled)
-    return one_feature_result(plan, feature, result, rows=(ref.rows, prod.rows), unparsed=unparsed)
+    return one_feature_result(plan, summary.feature, result, rows=(summary.reference.rows, summary.production.rows),
+                              unparsed=unparsed)
 
 
 def one_feature_result(plan: SignalPlan, feature: str, result: FeatureResult, *, rows: tuple[int, int],
@@ -211,18 +223,13 @@ def _missing_part(plan: SignalPlan, absent: list[str]) -> SignalResult:
 
 def _ordered(result: SignalResult, chosen: list[str]) -> SignalResult:
     """The merged result with the features in the listed order (missing ones last, as ``compute_signal``)
-    and one note listing every unsupported column."""
+    and one note listing every unsupported column in that order."""
     if result.status != "completed":
         return result
     order = {f: i for i, f in enumerate(chosen)}
     missing = {f for f, r in result.features.items() if r.kind == "unknown"}
     features = dict(sorted(result.features.items(), key=lambda kv: (kv[0] in missing, order.get(kv[0], 0))))
-    unsupported = [c for n in result.notes if n.startswith(_UNSUPPORTED) for c in n[len(_UNSUPPORTED):].split(", ")]
-    notes = [n for n in result.notes if not n.startswith(_UNSUPPORTED)]
-    if unsupported:  # where the first group's note was
-        at = next(i for i, n in enumerate(result.notes) if n.startswith(_UNSUPPORTED))
-        notes.insert(at, _UNSUPPORTED + ", ".join(sorted(unsupported, key=lambda c: order.get(c, 0))))
-    return result.model_copy(update={"features": features, "notes": notes})
+    return one_unsupported_note(result.model_copy(update={"features": features}), order)
 
 
 def budget_per_signal(budget_mb: float, parallel: int) -> float:

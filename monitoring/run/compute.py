@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 import logging
 import math
 import traceback
 from collections.abc import Callable, Mapping
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import polars as pl
 
+from monitoring.data.read import WindowData
+from monitoring.data.refs import DataRef
 from monitoring.errors import DataError, MonitoringError
 from monitoring.run.importance_cache import cached_importance
 from monitoring.run.plan import SignalPlan
@@ -30,7 +33,10 @@ from signals.results import FeatureResult, MetricResult, SignalResult, judge
 # Compute
 
 log = logging.getLogger(__name__)
-#: Signals whose features get side-by-side summary statistics for the report (signals.profile).
+#: Reads one window of a data reference with the columns asked (None: all).
+WindowReader = Callable[[DataRef, list[str] | None], WindowData]
+#: The note naming a batch's columns of an unsupported type; ``merge_batches`` keeps one for the signal.
+UNSUPPORTED_NOTE = "not monitored (unsupported column type): "
 
 
 def _segment(frame: pl.DataFrame, segment: Mapping[str, Any] | None, *, side: str,
@@ -103,7 +109,7 @@ def _check_listed_features(plan: SignalPlan, info: SignalInfo, features: list[st
 
 def compute_signal(plan: SignalPlan, *, features: list[str] | None = None,
                    on_feature: Callable[[str], None] | None = None, store: Store | None = None,
-                   reraise: tuple[type[BaseException], ...] = ()) -> SignalResult:
+                   reraise: tuple[type[BaseException], ...] = (), windows: WindowReader | None = None) -> SignalResult:
     """Compute one signal (or a batch of its features). Failures are results, except ``reraise``.
 
     Signals that are not per feature (``SignalInfo.per_feature`` False: attribution drift, model
@@ -111,13 +117,16 @@ def compute_signal(plan: SignalPlan, *, features: list[str] | None = None,
     importance cache of attribution drift (no cache without it). ``reraise``: exception types that
     propagate instead of failing the signal, so that a caller with retries (the Durable activity) retries
     transient errors such as a dropped connection rather than recording them as the signal's result.
+    ``windows``: reads a window (``DataRef.read_window`` by default), e.g. the run's shared windows
+    (``monitoring.run.shared_windows``).
     """
     if plan.unsupported:
         return SignalResult(type=plan.type, status="unsupported", error=plan.unsupported, notes=plan.notes)
     if plan.error:
         return SignalResult(type=plan.type, status="failed", error=one_line(plan.error), notes=plan.notes)
     try:
-        return _finite(_compute(plan, features if features is not None else plan.features, on_feature, store))
+        return _finite(_compute(plan, features if features is not None else plan.features, on_feature, store,
+                                windows or _read_window))
     except reraise:
         raise
     except MonitoringError as exc:
@@ -144,15 +153,19 @@ def _with_unparsed(result: SignalResult, unparsed: Mapping[str, int]) -> SignalR
     return result.model_copy(update={"notes": notes, "row_counts": counts})
 
 
-def _read(plan: SignalPlan, info: SignalInfo,
-          features: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]] | SignalResult:
+def _read_window(ref: DataRef, columns: list[str] | None) -> WindowData:
+    return ref.read_window(columns)
+
+
+def _read(plan: SignalPlan, info: SignalInfo, features: list[str],
+          windows: WindowReader = _read_window) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]] | SignalResult:
     """Both windows with the columns the signal reads and the unparsable timestamp counts per side; an
     empty window is skipped."""
     assert plan.production is not None
     assert plan.reference is not None
     segment_column = plan.segment["feature_name"] if plan.segment else None
     prod_columns, ref_columns = info.columns(features, plan.options, segment_column)
-    prod_data, ref_data = plan.production.read_window(prod_columns), plan.reference.read_window(ref_columns)
+    prod_data, ref_data = windows(plan.production, prod_columns), windows(plan.reference, ref_columns)
     production, reference = prod_data.frame, ref_data.frame
     unparsed = {side: data.unparsed_timestamps for side, data in (("production", prod_data), ("reference", ref_data))
                 if data.unparsed_timestamps}
@@ -180,11 +193,11 @@ def _segmented(plan: SignalPlan, info: SignalInfo, production: pl.DataFrame,
 
 
 def _compute(plan: SignalPlan, features: list[str], on_feature: Callable[[str], None] | None,
-             store: Store | None) -> SignalResult:
+             store: Store | None, windows: WindowReader) -> SignalResult:
     info = signal_info(plan.type)
     if not info.per_feature:
         features = plan.features
-    read = _read(plan, info, features)
+    read = _read(plan, info, features, windows)
     if isinstance(read, SignalResult):
         return read
     production, reference, unparsed = read
@@ -209,7 +222,10 @@ def _compute_frames(plan: SignalPlan, info: SignalInfo, features: list[str], pro
         options["significance"] = plan.significance
     if info.needs_importance:
         options |= _importances(plan, production, reference, usable, kinds, store)  # type: ignore[arg-type]
-    result = info.compute_function()(
+    function = info.compute_function()
+    if info.profiled and _profiles_itself(function):
+        options["profile"] = True  # from the values it converts and sorts anyway, in its feature threads
+    result = function(
         production, reference, signal_type=plan.type, features=usable,
         kinds={f: kinds[f] for f in usable}, thresholds=plan.thresholds, on_feature=on_feature, **options,
     )
@@ -217,6 +233,13 @@ def _compute_frames(plan: SignalPlan, info: SignalInfo, features: list[str], pro
         result = attach_profiles(result, production, reference)
     return _annotated(plan, info, result, features, production, reference,
                       skipped=[f for f in present if kinds[f] is None], columns=columns)
+
+
+@cache
+def _profiles_itself(function: Callable[..., Any]) -> bool:
+    """Whether a signal function makes the profiles itself (a ``profile`` keyword: ``signals.drift``);
+    ``attach_profiles`` then leaves its features as they are."""
+    return "profile" in inspect.signature(function).parameters
 
 
 def _annotated(plan: SignalPlan, info: SignalInfo, result: SignalResult, features: list[str],
@@ -236,7 +259,7 @@ def _annotated(plan: SignalPlan, info: SignalInfo, result: SignalResult, feature
         else:
             notes.append(f"feature `{f}` is not in the {side} data and was left out")
     if skipped:
-        notes.append(f"not monitored (unsupported column type): {', '.join(skipped)}")
+        notes.append(UNSUPPORTED_NOTE + ", ".join(skipped))
     if plan.segment:
         notes.append(f"segment: {plan.segment['feature_name']} in {plan.segment['feature_values']}")
     notes += [n for n in result.notes if n not in notes]
@@ -318,5 +341,20 @@ def _clean(value: Any) -> Any:
 
 
 def merge_batches(signal_type: str, batches: list[SignalResult]) -> SignalResult:
-    """One signal result from the results of its feature batches, as the signal type's record merges them."""
-    return signal_info(signal_type).merge(signal_type, batches)
+    """One signal result from the results of its feature batches, as the signal type's record merges them,
+    with one note naming every unsupported column (each batch names its own), where the first one was."""
+    return one_unsupported_note(signal_info(signal_type).merge(signal_type, batches))
+
+
+def one_unsupported_note(result: SignalResult, order: Mapping[str, int] | None = None) -> SignalResult:
+    """``result`` with its unsupported-column notes as one, the columns in their notes' order (or by
+    ``order``, a column's position in the signal's list)."""
+    columns = [c for n in result.notes if n.startswith(UNSUPPORTED_NOTE) for c in n[len(UNSUPPORTED_NOTE):].split(", ")]
+    if not columns:
+        return result
+    if order is not None:
+        columns = sorted(columns, key=lambda c: order.get(c, 0))
+    at = next(i for i, n in enumerate(result.notes) if n.startswith(UNSUPPORTED_NOTE))
+    notes = [n for n in result.notes if not n.startswith(UNSUPPORTED_NOTE)]
+    notes.insert(at, UNSUPPORTED_NOTE + ", ".join(dict.fromkeys(columns)))
+    return result.model_copy(update={"notes": notes})

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,10 +30,12 @@ from monitoring.data.ranges import (
     needs_split,
     profile_bins,
     range_share,
-    side_stats,
+    sample_every,
+    sampled_side_stats,
     summarize,
 )
 from monitoring.errors import MonitoringError
+from monitoring.run.batching import signal_rows
 from monitoring.run.bounded import (
     is_numerical,
     one_feature_result,
@@ -101,11 +104,16 @@ def _summary(signal: SignalPlan, feature: str, budget_mb: float) -> FeatureSumma
     present = (reference.collect_schema().names(), production.collect_schema().names())
     if any(feature not in names for names in present) or not is_numerical(signal, feature, reference):
         return None
-    ref, prod = side_stats(reference, [feature])[feature], side_stats(production, [feature])[feature]
     budget_rows = range_budget_rows(budget_mb)
-    if not needs_split(ref, prod, budget_rows):
+    rows = signal_rows(signal.production, signal.reference)  # parquet footers; unknown: no sample here
+    every = sample_every(rows, budget_rows) if rows else 0
+    (ref, ref_sample), (prod, prod_sample) = ((stats[feature], sample.get(feature)) for stats, sample in
+                                              (sampled_side_stats(frame, [feature], every=every)
+                                               for frame in (reference, production)))
+    if not needs_split(ref, prod):
         return None
-    return summarize(reference, production, feature, ref, prod, budget_rows=budget_rows)
+    sample = None if ref_sample is None or prod_sample is None else np.concatenate((ref_sample, prod_sample))
+    return summarize(reference, production, feature, ref, prod, budget_rows=budget_rows, sample=sample)
 
 
 def summarize_step(ref: BatchRef, *, store: Store, budget_mb: float) -> FeatureRanges:

@@ -13,6 +13,7 @@ from monitoring.run.bounded import budget_per_signal, compute_bounded, memory_bu
 from monitoring.run.custom import load_custom_signals
 from monitoring.run.finish import complete_run
 from monitoring.run.plan import RunPlan, SignalPlan, plan_run
+from monitoring.run.shared_windows import SharedWindows
 from monitoring.storage.base import Store
 from signals.results import SignalResult
 
@@ -30,7 +31,8 @@ def run_local(loaded: LoadedMonitor, fire_time: datetime, store: Store, *,
 
     ``memory_mb``: the run's memory budget (default ``MEMORY_BUDGET_MB``, else 40% of the machine), shared
     equally by the signals computed at once; each computes within its share (``monitoring.run.bounded``:
-    column groups, value ranges).
+    column groups, value ranges). A window that several signals read with the same columns is read once
+    and shared while it fits one share (``monitoring.run.shared_windows``).
     """
     started = datetime.now(UTC)
     load_custom_signals(custom_signal_modules)
@@ -40,10 +42,14 @@ def run_local(loaded: LoadedMonitor, fire_time: datetime, store: Store, *,
 
     parallel = max(1, min(max_workers, len(plan.signals)))
     budget = budget_per_signal(memory_budget_mb(memory_mb), parallel)
+    windows = SharedWindows(plan.signals, budget_mb=budget)
 
     def one(sp: SignalPlan) -> SignalResult:
         callback = (lambda feature: on_feature(sp.name, feature)) if on_feature else None
-        return compute_bounded(sp, budget_mb=budget, on_feature=callback, store=store)
+        try:
+            return compute_bounded(sp, budget_mb=budget, on_feature=callback, store=store, windows=windows.read)
+        finally:
+            windows.release(sp.name)
 
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         results = dict(zip([s.name for s in plan.signals], pool.map(one, plan.signals), strict=True))

@@ -141,3 +141,42 @@ def test_numeric_values_are_the_sorted_finite_values_with_null_and_infinite_coun
     assert infinite == sum(1 for v in as_floats if math.isinf(v))
     missing = sum(1 for v in raw if v is None or math.isnan(v))
     assert nulls == missing + (1 if dtype == pl.String else 0)  # "abc" is no number: null
+
+
+def test_profiles_made_by_drift_from_its_sorted_values_equal_the_standalone_profiles_and_numpy() -> None:
+    """``profile=True`` shares drift's conversion, sort and counts with the profile: every statistic is
+    the one ``signals.profile`` computes on the columns (to the bit), the moments in the values' order."""
+    from signals.profile import categorical_profile, numerical_profile
+
+    rng = np.random.default_rng(11)
+    ref_x = rng.lognormal(0, 1, 4000)
+    prod_x = rng.lognormal(0.2, 1, 3000)
+    reference = pl.DataFrame({
+        "x": [*ref_x, None, float("nan"), float("inf")],
+        "c": [*rng.choice(["a", "b", "c"], 4001).tolist(), None, None],
+        "k": [*rng.integers(0, 4, 4002).tolist(), None],
+        "f": [*rng.integers(0, 3, 4002).astype(float).tolist(), None],
+    })
+    production = pl.DataFrame({
+        "x": [*prod_x, -float("inf")],
+        "c": [*rng.choice(["a", "b", "d"], 2999).tolist(), None, None],
+        "k": rng.integers(0, 5, 3001).tolist(),
+        "f": rng.integers(0, 4, 3001).astype(float).tolist(),
+    })
+    kinds = {"x": "numerical", "c": "categorical", "k": "categorical", "f": "categorical"}
+    result = compute_drift(production, reference, signal_type="data_drift", features=list(kinds), kinds=kinds,
+                           thresholds={}, profile=True)
+    for name, kind in kinds.items():
+        make = numerical_profile if kind == "numerical" else categorical_profile
+        assert result.features[name].details["profile"] == make(reference[name], production[name]), name
+        assert list(result.features[name].details)[-1] == "profile"
+    profile = result.features["x"].details["profile"]
+    assert profile["mean"] == {"reference": ref_x.mean(), "production": prod_x.mean()}
+    assert profile["skewness"] == float(stats.skew(ref_x))
+    assert profile["p50"] == {"reference": np.median(ref_x), "production": np.median(prod_x)}
+    assert profile["nulls"] == {"reference": 1, "production": 0}
+    assert result.features["f"].details["profile"]["top"][0]["category"].endswith(".0")  # its own text keys
+    plain = compute_drift(production, reference, signal_type="data_drift", features=list(kinds), kinds=kinds,
+                          thresholds={})
+    assert all("profile" not in r.details for r in plain.features.values())
+    assert {n: r.metrics for n, r in plain.features.items()} == {n: r.metrics for n, r in result.features.items()}

@@ -122,3 +122,51 @@ def test_value_ranges_keep_every_hook_of_compute_signal(tmp_path: Path, features
         assert any(n.startswith("not monitored (unsupported column type): z1, z2") for n in whole.notes)
     assert_close(small.model_dump(mode="json"), whole.model_dump(mode="json"))
     assert list(small.features) == list(whole.features)
+
+
+def test_durable_batches_give_one_unsupported_column_note(tmp_path: Path) -> None:
+    """One feature per ``compute_signal`` activity: each batch with an unsupported column notes its own;
+    the merged signal (``finish_step``'s ``_signal_result``) has one note naming both, as a local run."""
+    from monitoring.run import durable
+    from monitoring.run.compute import compute_signal
+    from monitoring.storage.base import write_json
+
+    plan = _hooks_plan(tmp_path)
+    run_plan = durable.RunPlan(monitor=plan.monitor or "hooks", fire_time=FIRE, definition_version="1",
+                               signals=[plan])
+    store = LocalStore(tmp_path / "durable")
+    path = f"{run_plan.prefix}/plan.json"
+    write_json(store, path, run_plan.model_dump(mode="json"))
+    batches = len(plan.features)
+    for b in range(batches):
+        durable.compute_step(durable.BatchRef(plan_path=path, signal=plan.name, batch=b, batches=batches,
+                                              features_per_activity=1), store=store)
+    parts = [json.loads(store.read_bytes(durable.part_path(run_plan, plan.name, b)) or b"{}") for b in range(batches)]
+    assert sum(n.startswith("not monitored (unsupported column type)") for p in parts for n in p["notes"]) == 2
+    request = durable.CompleteRequest(instance_id="i", plan_path=path, started_at=FIRE, features_per_activity=1)
+    merged = durable._signal_result(run_plan, plan, request, store)
+    unsupported = [n for n in merged.notes if n.startswith("not monitored (unsupported column type)")]
+    assert unsupported == ["not monitored (unsupported column type): z1, z2"]
+    assert sorted(merged.notes) == sorted(compute_signal(plan).notes)  # each note once
+
+
+def test_a_feature_that_fits_one_range_but_not_the_whole_computation_goes_by_one_range(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """108 MiB: one feature over the 25,000 rows does not fit whole by the activity model (group width 0),
+    yet its ~25,000 values fit one range at RANGE_BYTES each: it is computed as one range, exactly."""
+    from monitoring.run.compute import compute_signal
+
+    plan = _hooks_plan(tmp_path, ["x", "y"])
+    assert bounded.group_width(25_000, 108) == 0
+    assert bounded.range_budget_rows(108) > 25_000
+    ranges: dict[str, int] = {}
+    split = bounded.split_numerical_drift
+
+    def spy(reference: Any, production: Any, summary: Any, **kwargs: Any) -> Any:
+        ranges[summary.feature] = summary.ranges
+        return split(reference, production, summary, **kwargs)
+
+    monkeypatch.setattr(bounded, "split_numerical_drift", spy)
+    small = bounded.compute_bounded(plan, budget_mb=108)
+    assert ranges == {"x": 1, "y": 1}
+    assert_close(small.model_dump(mode="json"), compute_signal(plan).model_dump(mode="json"))
