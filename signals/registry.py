@@ -88,7 +88,9 @@ class SignalInfo:
     column is an error (else it is used unsegmented, as ground truth is). ``needs_importance``: the
     runner passes ``reference_importance`` and ``production_importance`` (through the cache), computed
     for the options ``reference_target`` and ``production_target`` with the option ``task``.
-    ``profiled``: each feature's summary statistics on both sides go into its ``details`` for the report.
+    ``profiled``: each feature's summary statistics on both sides go into its ``details`` for the report;
+    ``profiles_itself``: its compute function takes ``profile=True`` and makes them from the values it
+    converts and sorts anyway (``signals.drift``), else the runner attaches them afterwards.
     ``gated``: its verdicts go through the significance gate (``signals.gate``); the runner passes the
     option ``significance`` (a ``Significance``, or None for Azure ML's bare threshold verdicts).
     """
@@ -104,6 +106,7 @@ class SignalInfo:
     segment_on_reference: bool = True
     needs_importance: bool = False
     profiled: bool = False
+    profiles_itself: bool = False
     merge: MergeFunction = merge_feature_batches
     reason_unsupported: str | None = None
     gated: bool = False
@@ -122,10 +125,10 @@ _DRIFT_DEFAULTS = {"numerical": {"normalized_wasserstein_distance": 0.1},
 _QUALITY_DEFAULTS = {g: {m.name: 0.0 for m in QUALITY_METRICS} for g in ("numerical", "categorical")}
 
 SIGNALS: tuple[SignalInfo, ...] = (
-    SignalInfo("data_drift", compute_drift, DRIFT_METRICS, _DRIFT_DEFAULTS, profiled=True, gated=True,
-               value_ranges=True),
+    SignalInfo("data_drift", compute_drift, DRIFT_METRICS, _DRIFT_DEFAULTS, profiled=True, profiles_itself=True,
+               gated=True, value_ranges=True),
     SignalInfo("prediction_drift", compute_drift, DRIFT_METRICS, _DRIFT_DEFAULTS, production_data="model_outputs",
-               profiled=True, gated=True, value_ranges=True),
+               profiled=True, profiles_itself=True, gated=True, value_ranges=True),
     SignalInfo("data_quality", compute_quality, QUALITY_METRICS, _QUALITY_DEFAULTS, profiled=True, gated=True),
     SignalInfo("feature_attribution_drift", compute_attribution, ATTRIBUTION_METRICS,
                {"model": {"normalized_discounted_cumulative_gain": 0.9}}, per_feature=False,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import inspect
 import json
 import logging
 import math
 import traceback
 from collections.abc import Callable, Mapping
-from functools import cache, partial
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -222,10 +221,9 @@ def _compute_frames(plan: SignalPlan, info: SignalInfo, features: list[str], pro
         options["significance"] = plan.significance
     if info.needs_importance:
         options |= _importances(plan, production, reference, usable, kinds, store)  # type: ignore[arg-type]
-    function = info.compute_function()
-    if info.profiled and _profiles_itself(function):
+    if info.profiled and info.profiles_itself:
         options["profile"] = True  # from the values it converts and sorts anyway, in its feature threads
-    result = function(
+    result = info.compute_function()(
         production, reference, signal_type=plan.type, features=usable,
         kinds={f: kinds[f] for f in usable}, thresholds=plan.thresholds, on_feature=on_feature, **options,
     )
@@ -233,13 +231,6 @@ def _compute_frames(plan: SignalPlan, info: SignalInfo, features: list[str], pro
         result = attach_profiles(result, production, reference)
     return _annotated(plan, info, result, features, production, reference,
                       skipped=[f for f in present if kinds[f] is None], columns=columns)
-
-
-@cache
-def _profiles_itself(function: Callable[..., Any]) -> bool:
-    """Whether a signal function makes the profiles itself (a ``profile`` keyword: ``signals.drift``);
-    ``attach_profiles`` then leaves its features as they are."""
-    return "profile" in inspect.signature(function).parameters
 
 
 def _annotated(plan: SignalPlan, info: SignalInfo, result: SignalResult, features: list[str],

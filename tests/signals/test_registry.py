@@ -144,3 +144,11 @@ def test_batches_are_gated_again_across_all_their_features() -> None:
     assert merged.features["a"].metrics["nwd"].breached is False
     assert merged.features["a"].metrics["nwd"].significant is False
     assert merged.significance == Significance()
+
+
+def test_a_signal_that_profiles_itself_takes_the_profile_option_and_is_profiled() -> None:
+    selfprofiled = [info for info in SIGNALS if info.profiles_itself]
+    assert {info.type for info in selfprofiled} == {"data_drift", "prediction_drift"}
+    for info in selfprofiled:
+        assert info.profiled
+        assert "profile" in inspect.signature(info.compute_function()).parameters
