@@ -37,9 +37,9 @@ def pooled_table(law: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray
         p /= p.sum()
         ref, prod = (np.bincount(rng.choice(1000, size, p=p), minlength=1000) for size in (N_REF, n))
     else:
-        ref_x, prod_x = rng.normal(size=N_REF), rng.normal(size=n)
-        edges = m.sturges_edges(np.sort(ref_x), np.sort(prod_x))
-        ref, prod = m.bin_counts(np.sort(ref_x), edges), m.bin_counts(np.sort(prod_x), edges)
+        ref_x, prod_x = np.sort(rng.normal(size=N_REF)), np.sort(rng.normal(size=n))
+        edges = m.sturges_edges(ref_x, prod_x)
+        ref, prod = m.bin_counts(ref_x, edges), m.bin_counts(prod_x, edges)
     keep = (ref + prod) > 0
     return ref[keep], prod[keep]
 

@@ -106,13 +106,27 @@ class FraudData:
         return sorted(p for p in self.root.rglob("*.parquet"))
 
 
+def generated_fraud(tmp_path_factory: pytest.TempPathFactory, name: str, *, days: int, drift_days: int,
+                    rows_per_day: int, training_rows: int) -> FraudData:
+    """The demo generator's dataset in a new temporary folder, for the latest daily fire time."""
+    root = tmp_path_factory.mktemp(name)
+    fire = latest_daily_fire()
+    generate(root, end=fire, days=days, drift_days=drift_days, rows_per_day=rows_per_day, training_rows=training_rows)
+    return FraudData(root, fire)
+
+
+def upload_fraud(data: FraudData) -> FraudData:
+    """``data``'s files uploaded to ``data/fraud/`` on the current Azurite."""
+    container = blob.container_client(blob.DATA)
+    for file in data.files():
+        container.upload_blob(f"fraud/{file.relative_to(data.root).as_posix()}", file.read_bytes())
+    return data
+
+
 @pytest.fixture(scope="session")
 def fraud_files(tmp_path_factory: pytest.TempPathFactory) -> FraudData:
     """Ten days of production (drift in the last five) and a training baseline, small enough to be quick."""
-    root = tmp_path_factory.mktemp("fraud")
-    fire = latest_daily_fire()
-    generate(root, end=fire, days=10, drift_days=5, rows_per_day=300, training_rows=3000)
-    return FraudData(root, fire)
+    return generated_fraud(tmp_path_factory, "fraud", days=10, drift_days=5, rows_per_day=300, training_rows=3000)
 
 
 @pytest.fixture
@@ -142,10 +156,7 @@ def _clear_caches() -> None:
 @pytest.fixture
 def fraud_data(storage: Azurite, fraud_files: FraudData) -> FraudData:
     """The dataset uploaded to ``data/fraud/``."""
-    container = blob.container_client(blob.DATA)
-    for file in fraud_files.files():
-        container.upload_blob(f"fraud/{file.relative_to(fraud_files.root).as_posix()}", file.read_bytes())
-    return fraud_files
+    return upload_fraud(fraud_files)
 
 
 @pytest.fixture

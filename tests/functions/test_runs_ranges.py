@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from examples.generate_fraud_data import generate
 from functions import runs
 from monitoring.definition import load_text
 from monitoring.dispatch.due import RunRequest
@@ -17,7 +16,7 @@ from monitoring.run.local import run_local
 from monitoring.storage import blob
 from monitoring.storage.definitions import definition_store
 from monitoring.storage.local import LocalStore
-from tests.conftest import MONITOR, MONITOR_YAML, FraudData, latest_daily_fire
+from tests.conftest import MONITOR, MONITOR_YAML, FraudData, generated_fraud, upload_fraud
 from tests.durable_harness import DurableHarness
 from tests.monitoring.data.test_ranges import assert_close
 
@@ -27,17 +26,13 @@ pytestmark = pytest.mark.azurite
 @pytest.fixture(scope="module")
 def large_files(tmp_path_factory: pytest.TempPathFactory) -> FraudData:
     """More than 10,000 rows a side, so that the asymptotic KS p-value lets features split."""
-    root = tmp_path_factory.mktemp("fraud-large")
-    fire = latest_daily_fire()
-    generate(root, end=fire, days=8, drift_days=4, rows_per_day=1800, training_rows=12_000)
-    return FraudData(root, fire)
+    return generated_fraud(tmp_path_factory, "fraud-large", days=8, drift_days=4, rows_per_day=1800,
+                           training_rows=12_000)
 
 
 @pytest.fixture
 def large_monitor(storage: Any, large_files: FraudData) -> FraudData:
-    container = blob.container_client(blob.DATA)
-    for file in large_files.files():
-        container.upload_blob(f"fraud/{file.relative_to(large_files.root).as_posix()}", file.read_bytes())
+    upload_fraud(large_files)
     definition_store().put(load_text(MONITOR_YAML, "test"), MONITOR_YAML)
     return large_files
 
