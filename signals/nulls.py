@@ -88,7 +88,9 @@ TAIL_SAFETY = 2.0
 class MomentNull:
     r"""A null law of a metric :math:`v`: :math:`v^a` is Pearson type III with the stated three moments.
 
-    ``sd == 0`` is a point mass at ``mean`` (e.g. one bin: the distance is always 0).
+    ``sd == 0`` is a point mass at ``mean`` (e.g. one bin: the distance is always 0); fitted to
+    replicates that all came out equal, a value above it still gets the Monte Carlo floor
+    :math:`1 / (R + 1)`, not 0: the draws saw no such value, which does not make it impossible.
     """
 
     method: str
@@ -112,7 +114,7 @@ class MomentNull:
         m2 = float(centred @ centred) / len(t)
         sd = math.sqrt(m2 * len(t) / (len(t) - 1)) if len(t) > 1 else 0.0
         if sd <= 1e-12 * abs(mean):  # replicates all equal up to rounding: a point mass
-            return cls(method, mean, 0.0, 0.0, power)
+            return cls(method, mean, 0.0, 0.0, power, (mean,) * len(t))
         skew = float((centred * centred) @ centred) / len(t) / m2**1.5
         return cls(method, mean, sd, skew, power, tuple(t.tolist()))
 
@@ -131,7 +133,9 @@ class MomentNull:
         """
         t = max(value, 0.0) ** self.power
         if self.sd <= 0:
-            return 1.0 if t <= self.mean * (1 + 1e-9) + 1e-300 else 0.0
+            if t <= self.mean * (1 + 1e-9) + 1e-300:
+                return 1.0
+            return 1 / (len(self.replicates) + 1) if self.replicates else 0.0
         p = _pearson3_sf((t - self.mean) / self.sd, self.skew)
         if self.replicates:
             reached = len(self.replicates) - int(np.searchsorted(self.replicates, t * (1 - 1e-12), side="left"))

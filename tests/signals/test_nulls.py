@@ -192,3 +192,17 @@ def test_sequential_permutation_pvalues_are_valid_under_no_change() -> None:
     for p in pvalues.values():
         for level in (0.01, 0.05, 0.1, 0.2, 0.5):
             assert np.mean(p <= level) <= level + 3 * math.sqrt(level * (1 - level) / runs)
+
+
+def test_a_value_no_replicate_reached_is_never_impossible_when_all_replicates_were_equal() -> None:
+    """One production row in the one category that 100,000 reference rows never had: every permuted table
+    puts it among the reference's category (the same distance), yet the exact permutation p-value is
+    1/100,001, not 0; the Monte Carlo floor 1/(R + 1) bounds it from above."""
+    ref, prod = np.array([100_000, 0]), np.array([0, 1])
+    nulls = table_nulls(ref, prod, replicates=1000, seed=0)
+    js = nulls["jensen_shannon_distance"]
+    assert js.sd == 0
+    assert js.pvalue(m.jensen_shannon_distance(ref, prod)) == pytest.approx(1 / 1001)
+    assert js.pvalue(0.0) == 1.0
+    single = table_nulls(np.array([5]), np.array([3]))["jensen_shannon_distance"]
+    assert single.pvalue(0.0) == 1.0
