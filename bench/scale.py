@@ -15,6 +15,8 @@ subprocess so that its peak RSS is its own (wall seconds, CPU seconds user + sys
   whose peak RSS (VmHWM) is reset before each: the sum of their seconds, the largest activity's peak RSS
   (interpreter and imports included, as in a worker), and the largest relative difference of every metric
   value and p-value from the ``--compare`` run's results (``--compare M`` names that run's budget).
+  ``--compare M`` also compares every ``--budget`` run after run M with it, the same way (``--budget 20000
+  --budget 1536 --compare 20000``: a run in bounded memory against one in memory).
   The orchestration itself (``signal_run`` through the real SDK) is in ``tests/functions/test_runs_ranges.py``.
 
 ``--range-memory M ...`` measures the memory of one value range (``bounded.RANGE_BYTES``): for each activity
@@ -245,15 +247,21 @@ def activities(monitor: Path, out: Path, budget: int, compare: Path | None) -> d
                         "--step", "all", "-"], env)
     result: dict[str, Any] = {**measured.pop("output"), "exit": measured["exit"]}
     if compare is not None:
-        want = _values(json.loads(next(compare.rglob("signals/drift.json")).read_text()))
-        got: dict[tuple[str, str, str], float] = {}
-        for path in out.rglob("parts/drift/*.json"):
-            got |= _values(json.loads(path.read_text()))
-        worst = max((abs(got[k] - v) / max(abs(v), 1e-300) for k, v in want.items() if v != 0 and k in got),
-                    default=math.nan)
-        result |= {"values_compared": len(set(got) & set(want)), "values_missing": len(set(want) - set(got)),
-                   "worst_relative_difference": worst}
+        result |= compared(compare, out.rglob("parts/drift/*.json"))
     return result
+
+
+def compared(compare: Path, documents: Any) -> dict[str, Any]:
+    """How far every metric value and p-value of ``documents`` is from the run in ``compare``: the count
+    compared, the count missing, the worst relative difference (an exact zero must stay zero)."""
+    want = _values(json.loads(next(compare.rglob("signals/drift.json")).read_text()))
+    got: dict[tuple[str, str, str], float] = {}
+    for path in documents:
+        got |= _values(json.loads(Path(path).read_text()))
+    worst = max((abs(got[k] - v) / abs(v) if v else abs(got[k]) for k, v in want.items() if k in got),
+                default=math.nan)
+    return {"values_compared": len(set(got) & set(want)), "values_missing": len(set(want) - set(got)),
+            "worst_relative_difference": worst}
 
 
 def range_memory(data: Path, monitor: Path, budgets: list[int], common: dict[str, Any]) -> None:
@@ -268,6 +276,19 @@ def range_memory(data: Path, monitor: Path, budgets: list[int], common: dict[str
                           **json.loads(child.stdout.strip().splitlines()[-1])}), flush=True)
 
 
+def local_run(data: Path, monitor: Path, budget: int, compare: int | None) -> dict[str, Any]:
+    """``monitoring run --memory-mb budget`` measured, its results compared with run ``compare``'s if that
+    ran before."""
+    cmd = [sys.executable, "-m", "monitoring", "run", str(monitor), "--at", FIRE.isoformat(),
+           "--out", str(data / f"out-{budget}")]
+    if budget:
+        cmd += ["--memory-mb", str(budget)]
+    measured = measure(cmd)
+    if compare is not None and budget != compare and (data / f"out-{compare}").exists():
+        measured |= compared(data / f"out-{compare}", (data / f"out-{budget}").rglob("signals/drift.json"))
+    return measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -277,7 +298,8 @@ def main() -> None:
     parser.add_argument("--budget", type=int, action="append", default=[],
                         help="MiB, 0 for the default budget; repeat for several runs")
     parser.add_argument("--activities", type=int, help="ACTIVITY_MEMORY_MB of the Durable activities' run")
-    parser.add_argument("--compare", type=int, help="the --budget whose results the activities are compared with")
+    parser.add_argument("--compare", type=int,
+                        help="the --budget whose results the activities and the later --budget runs are compared with")
     parser.add_argument("--no-floor", action="store_true")
     parser.add_argument("--range-memory", type=int, nargs="*", default=[],
                         help="ACTIVITY_MEMORY_MB values: the peak memory per value of one range activity")
@@ -316,11 +338,8 @@ def main() -> None:
                                        cat=[f"c{i}" for i in range(args.categorical)]))
         show("floor", measure([sys.executable, str(script), str(ref), str(prod)]))
     for budget in args.budget:
-        cmd = [sys.executable, "-m", "monitoring", "run", str(monitor), "--at", FIRE.isoformat(),
-               "--out", str(data / f"out-{budget}")]
-        if budget:
-            cmd += ["--memory-mb", str(budget)]
-        show(f"run --memory-mb {budget}" if budget else "run (default budget)", measure(cmd))
+        show(f"run --memory-mb {budget}" if budget else "run (default budget)",
+             local_run(data, monitor, budget, args.compare))
     if args.activities:
         out = data / f"activities-{args.activities}"
         compare = data / f"out-{args.compare}" if args.compare is not None else None

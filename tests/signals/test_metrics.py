@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 from scipy.spatial import distance
 
 from signals import metrics as m
@@ -73,6 +73,27 @@ def test_ks_beyond_ten_thousand_rows_uses_the_asymptotic_path_and_detects_shift(
     assert p < 1e-3
     same_ref, same_prod = _pair(12, 40_000, 25_000)
     assert m.ks_two_sample_pvalue(same_ref, same_prod) > 0.001
+
+
+@pytest.mark.parametrize("en", [20_001, 123_457, 495_000, 1_000_000])
+@pytest.mark.parametrize("nd2", [2.2, 2.37, 5.0, 20.0, 100.0, 339.0])
+def test_ks_asymptotic_pvalue_equals_kstwo_where_scipy_sums_term_by_term(en: int, nd2: float) -> None:
+    """The band where scipy's ``kstwo.sf`` is ``2 * smirnov(N, D)`` summed one term at a time (up to 1.7 s):
+    ours (``smirnov_sum``, one numpy pass) equals it to 1e-11, from p = 0.02 down to p = 1e-295."""
+    d = math.sqrt(nd2 / en)
+    n, k = en * 2, en * 2  # round(n k / (n + k)) = en
+    assert m.SMIRNOV_SUM_MIN_N < en <= m.SMIRNOV_EXACT_MAX_N
+    assert 2.2 <= nd2 < m.SMIRNOV_SUM_MAX_ND2
+    assert m.smirnov_sum(en, d) == pytest.approx(special.smirnov(en, d), rel=1e-11, abs=0)
+    assert m.ks_asymptotic_pvalue(d, n, k) == pytest.approx(float(stats.kstwo.sf(d, en)), rel=1e-11, abs=0)
+
+
+@pytest.mark.parametrize(("en", "nd2"), [(123_457, 2.19), (123_457, 369.0), (19_999, 5.0), (1_000_001, 5.0),
+                                         (1_000_001, 100.0)])
+def test_ks_asymptotic_pvalue_equals_kstwo_just_outside_that_band(en: int, nd2: float) -> None:
+    """Outside the band scipy's own branches (Pelz-Good, its loop, its approximation above 10**6) give the value."""
+    d = math.sqrt(nd2 / en)
+    assert m.ks_asymptotic_pvalue(d, en * 2, en * 2) == pytest.approx(float(stats.kstwo.sf(d, en)), rel=1e-11, abs=0)
 
 
 def test_ks_with_ties_matches_scipy() -> None:
