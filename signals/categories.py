@@ -6,6 +6,7 @@ of ``1.0, 2.0, 3.0`` are common; compared as text they would share no category a
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 #: Floats with an integral value below this magnitude convert to Int64 exactly.
@@ -39,4 +40,49 @@ def category_keys(series: pl.Series) -> pl.Series:
     ).to_series().alias(series.name)
 
 
-__all__ = ["category_keys"]
+def _counted(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    return frame.select(pl.col(column).alias("value")).group_by("value").len()
+
+
+def _split(counted: pl.DataFrame, name: str) -> tuple[pl.Series, np.ndarray]:
+    return counted.get_column("value").alias(name), counted.get_column("len").to_numpy()
+
+
+def distinct_counts(series: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """Each distinct value of a column (null and NaN among them) and its count."""
+    return _split(_counted(series.to_frame("column").lazy(), "column").collect(), series.name)
+
+
+def streamed_distinct_counts(frame: pl.LazyFrame, column: str) -> tuple[pl.Series, np.ndarray]:
+    """``distinct_counts`` of a column of a scanned frame by polars' streaming engine, without the column
+    in memory: memory follows its distinct values, not its rows."""
+    return _split(_counted(frame, column).collect(engine="streaming"), column)
+
+
+def keyed_counts(values: pl.Series, counts: np.ndarray) -> tuple[dict[str, int], int]:
+    """Counts of each category (keyed by ``category_keys``: 1 and 1.0 are one) and the null count, from
+    ``distinct_counts``. NaN in a float column counts as null."""
+    if values.dtype.is_float():
+        values = values.fill_nan(None)
+    return _summed(category_keys(values), counts)
+
+
+def text_counts(values: pl.Series, counts: np.ndarray) -> tuple[dict[str, int], int]:
+    """Counts of each value by its text (NaN is ``"NaN"``) and the null count, from ``distinct_counts``:
+    the profile's categories (``signals.profile.categorical_profile``). -0.0 is 0.0: polars groups the two
+    as one value and keeps whichever it met first, so its text would depend on the order of the rows."""
+    if values.dtype.is_float():
+        value = pl.col(values.name)
+        zero = pl.lit(0.0, values.dtype)
+        values = values.to_frame().select(pl.when(value == 0).then(zero).otherwise(value)).to_series()
+    return _summed(values.cast(pl.String), counts)
+
+
+def _summed(keys: pl.Series, counts: np.ndarray) -> tuple[dict[str, int], int]:
+    frame = pl.DataFrame({"key": keys, "count": counts})
+    nulls = int(frame.filter(pl.col("key").is_null()).get_column("count").sum())
+    summed = frame.drop_nulls("key").group_by("key").agg(pl.col("count").sum())
+    return dict(zip(summed.get_column("key").to_list(), summed.get_column("count").to_list(), strict=True)), nulls
+
+
+__all__ = ["category_keys", "distinct_counts", "keyed_counts", "streamed_distinct_counts", "text_counts"]

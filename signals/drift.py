@@ -16,11 +16,11 @@ import numpy as np
 import polars as pl
 
 from signals import metrics as m
-from signals.categories import category_keys
+from signals.categories import distinct_counts, keyed_counts, text_counts
 from signals.gate import AUTO, DEFAULT_SIGNIFICANCE, Significance, apply_gate, check_thresholds, gated
 from signals.info import GREATER_IS_BETTER, FeatureKind
 from signals.nulls import MIN_EXPECTED, MomentNull, nwd_null, table_nulls
-from signals.profile import Moments, categorical_profile, counted_profile, sorted_profile
+from signals.profile import Moments, counted_profile, sorted_profile
 from signals.results import FeatureResult, Histogram, MetricResult, SignalResult, judge
 
 Binning = Literal["equal_width", "quantile"]
@@ -60,12 +60,7 @@ def category_counts(series: pl.Series) -> tuple[dict[str, int], int]:
 
     NaN in a float column counts as null.
     """
-    if series.dtype.is_float():
-        series = series.fill_nan(None)
-    nulls = series.null_count()
-    text = category_keys(series.drop_nulls())
-    counts = text.value_counts()
-    return dict(zip(counts[text.name].to_list(), counts["count"].to_list(), strict=True)), nulls
+    return keyed_counts(*distinct_counts(series))
 
 
 def _metric_results(values: Mapping[str, float | None], thresholds: Mapping[str, Threshold],
@@ -171,11 +166,22 @@ def categorical_drift(reference: pl.Series, production: pl.Series, *, thresholds
     (``m.pool_sparse``); ``None`` (default) pools exactly when the gate is on, so ``significance=None``
     keeps the unpooled, Azure-ML-compatible p-value. JS and PSI are always on the full table.
     ``profile``: ``details["profile"]`` is ``signals.profile.categorical_profile`` of both sides, from the
-    counts taken here when they are its counts (columns that are not float or decimal: keyed by their text).
+    distinct values counted here (``signals.categories.distinct_counts``: each side is counted once).
     """
-    ref, ref_nulls = category_counts(reference)
-    prod, prod_nulls = category_counts(production)
-    profiled = _categorical_profile(reference, production, ref, prod) if profile else None
+    return counted_categorical_drift(distinct_counts(reference), distinct_counts(production), thresholds=thresholds,
+                                     top_categories=top_categories, significance=significance,
+                                     pool_sparse=pool_sparse, profile=profile)
+
+
+def counted_categorical_drift(reference: tuple[pl.Series, np.ndarray], production: tuple[pl.Series, np.ndarray], *,
+                              thresholds: Mapping[str, Threshold], top_categories: int = TOP_CATEGORIES,
+                              significance: Significance | None = DEFAULT_SIGNIFICANCE, pool_sparse: bool | None = None,
+                              profile: bool = False) -> FeatureResult:
+    """``categorical_drift`` from each side's distinct values and their counts (``distinct_counts``, or a
+    streaming group-by of a column that is not in memory): the same result, from the counts alone."""
+    ref, ref_nulls = keyed_counts(*reference)
+    prod, prod_nulls = keyed_counts(*production)
+    profiled = _categorical_profile(reference, production) if profile else None
     names = ("jensen_shannon_distance", "population_stability_index", "pearsons_chi_squared_test")
     n_ref, n_prod = sum(ref.values()), sum(prod.values())
     counts = {"reference": n_ref, "production": n_prod}
@@ -214,20 +220,15 @@ def categorical_drift(reference: pl.Series, production: pl.Series, *, thresholds
                          details=_with_profile(details, profiled))
 
 
-def _categorical_profile(reference: pl.Series, production: pl.Series, ref: dict[str, int],
-                         prod: dict[str, int]) -> dict[str, object] | None:
-    """The profile from drift's counts where ``category_keys`` is the text (not float, not decimal), else
-    counted again; None when it cannot be made (a profile is an extra, as in ``attach_profiles``)."""
-    def texts(series: pl.Series) -> bool:
-        return not (series.dtype.is_float() or series.dtype.is_decimal())
-
-    nulls = (reference.null_count(), production.null_count())
-    if texts(reference) and texts(production):
-        return counted_profile(ref, prod, nulls=nulls)
+def _categorical_profile(reference: tuple[pl.Series, np.ndarray], production: tuple[pl.Series, np.ndarray]
+                         ) -> dict[str, object] | None:
+    """``signals.profile.categorical_profile`` (values keyed by their text, nulls without NaN) from the
+    distinct values' counts; None when it cannot be made (a profile is an extra, as in ``attach_profiles``)."""
     try:
-        return categorical_profile(reference, production)
+        (r, r_nulls), (p, p_nulls) = text_counts(*reference), text_counts(*production)
     except (pl.exceptions.PolarsError, ValueError, TypeError):
         return None
+    return counted_profile(r, p, nulls=(r_nulls, p_nulls))
 
 
 def compute_drift(production: pl.DataFrame, reference: pl.DataFrame, *, signal_type: str,
@@ -272,5 +273,5 @@ def compute_drift(production: pl.DataFrame, reference: pl.DataFrame, *, signal_t
                         row_counts={"reference": reference.height, "production": production.height})
 
 
-__all__ = ["OTHER", "TOP_CATEGORIES", "Binning", "Threshold", "categorical_drift", "compute_drift", "judged_metrics",
-           "numerical_drift"]
+__all__ = ["OTHER", "TOP_CATEGORIES", "Binning", "Threshold", "categorical_drift", "compute_drift",
+           "counted_categorical_drift", "judged_metrics", "numerical_drift"]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from signals.categories import distinct_counts, text_counts
 from signals.results import FeatureResult, SignalResult
 
 #: Quantile bins of the numerical profile.
@@ -131,11 +132,10 @@ def sorted_profile(reference: tuple[Moments, np.ndarray], production: tuple[Mome
 
 
 def categorical_profile(reference: pl.Series, production: pl.Series) -> dict[str, Any]:
-    """Top categories of both sides with their counts, the rest summed, and the new categories named."""
-    counts = {side: dict(s.drop_nulls().cast(pl.String).value_counts().iter_rows())
-              for side, s in (("reference", reference), ("production", production))}
-    return counted_profile(counts["reference"], counts["production"],
-                           nulls=(reference.null_count(), production.null_count()))
+    """Top categories of both sides with their counts, the rest summed, and the new categories named:
+    values keyed by their text (``signals.categories.text_counts``)."""
+    (ref, ref_nulls), (prod, prod_nulls) = (text_counts(*distinct_counts(s)) for s in (reference, production))
+    return counted_profile(ref, prod, nulls=(ref_nulls, prod_nulls))
 
 
 def counted_profile(reference: dict[str, int], production: dict[str, int], *, nulls: tuple[int, int]

@@ -11,10 +11,12 @@ never changes a verdict. The group width comes from the model of ``monitoring.ru
 
 When even one feature of both windows does not fit, a signal whose record says ``value_ranges`` (the
 drift signals) computes each numerical feature by value range (``monitoring.data.ranges``), one range at
-a time, with exactly the in-memory result; its other features are computed one at a time. Not split (read
-whole, one at a time): a segmented signal, quantile binning, windows that can only be read whole (model
-data collector, joined outputs), integer columns that are categorical, and sides of at most 10,000
-values (the exact KS p-value needs the samples). Rows unknown from metadata (CSV, JSONL): computed whole.
+a time, and each categorical feature from its distinct values counted by a streaming group-by
+(``signals.categories.streamed_distinct_counts``: memory follows the categories, not the rows), both with
+exactly the in-memory result; its other features are computed one at a time. Not split (read whole, one
+at a time): a segmented signal, quantile binning, windows that can only be read whole (model data
+collector, joined outputs), and numerical sides of at most 10,000 values (the exact KS p-value needs the
+samples). Rows unknown from metadata (CSV, JSONL): computed whole.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ from monitoring.run.plan import SignalPlan
 from monitoring.settings import get_settings
 from monitoring.storage.base import Store
 from monitoring.text import one_line
+from signals.categories import streamed_distinct_counts
+from signals.drift import counted_categorical_drift
 from signals.info import DEFAULT_SIGNIFICANCE, Significance
-from signals.kinds import INTEGER_CATEGORICAL_RATIO
+from signals.kinds import INTEGER_CATEGORICAL_RATIO, infer_kind
 from signals.registry import SignalInfo, signal_info
 from signals.results import FeatureResult, SignalResult
 
@@ -149,19 +153,22 @@ def significance_of(options: Mapping[str, Any]) -> Significance | None:
     return Significance(**value) if isinstance(value, dict) else value
 
 
-def is_numerical(plan: SignalPlan, feature: str, reference: pl.LazyFrame) -> bool:
-    """Whether ``feature`` is numerical by the rules of ``signals.kinds`` (override, then type) without
-    reading the column: an integer column counts its distinct values in one streaming pass."""
+def lazy_kind(plan: SignalPlan, feature: str, reference: pl.LazyFrame) -> str | None:
+    """The kind of ``feature`` by the rules of ``signals.kinds`` (override, then type) without reading the
+    column: an integer column counts its distinct values in one streaming pass; None: not monitored."""
     override = plan.feature_overrides.get(feature)
     if override is not None:
-        return override == "numerical"
+        return override
     dtype = reference.collect_schema()[feature]
-    if dtype.is_float() or dtype.is_decimal():
-        return True
     if not dtype.is_integer():
-        return False
+        return infer_kind(pl.Series(feature, [], dtype=dtype))  # decided by the type alone
     n, distinct = reference.select(pl.len(), pl.col(feature).n_unique()).collect(engine="streaming").row(0)
-    return n == 0 or distinct / n >= INTEGER_CATEGORICAL_RATIO
+    return "numerical" if n == 0 or distinct / n >= INTEGER_CATEGORICAL_RATIO else "categorical"
+
+
+def is_numerical(plan: SignalPlan, feature: str, reference: pl.LazyFrame) -> bool:
+    """Whether ``feature`` is numerical (``lazy_kind``)."""
+    return lazy_kind(plan, feature, reference) == "numerical"
 
 
 def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_rows: int,
@@ -173,7 +180,9 @@ def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_row
     if ref_scan is None or prod_scan is None:
         return [], present
     (reference, ref_unparsed), (production, prod_unparsed) = ref_scan, prod_scan
-    numerical = [f for f in present if is_numerical(plan, f, reference)]
+    kinds = {f: lazy_kind(plan, f, reference) for f in present}
+    numerical = [f for f in present if kinds[f] == "numerical"]
+    counted = [f for f in present if kinds[f] == "categorical"]
     # one pass of every feature's counts; the samples have passes of their own (taken in this pass through
     # pl.collect_all, polars would cache the frame of all these columns to share its scan)
     ref_stats, prod_stats = side_stats(reference, numerical), side_stats(production, numerical)
@@ -187,7 +196,22 @@ def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_row
         results.append(_one(plan, info, (reference.select(f), production.select(f)), summaries[f], unparsed))
         if on_feature is not None:
             on_feature(f)
-    return results, [f for f in present if f not in split]
+    for f in counted:
+        results.append(_counted(plan, info, f, (reference, production), unparsed))
+        if on_feature is not None:
+            on_feature(f)
+    return results, [f for f in present if f not in split and f not in counted]
+
+
+def _counted(plan: SignalPlan, info: SignalInfo, feature: str, frames: tuple[pl.LazyFrame, pl.LazyFrame],
+             unparsed: Mapping[str, int]) -> SignalResult:
+    """A categorical feature from each side's distinct values counted by a streaming group-by (category
+    counts are sums: exactly the in-memory result, in memory that follows the categories, not the rows)."""
+    ref, prod = (streamed_distinct_counts(frame, feature) for frame in frames)
+    result = counted_categorical_drift(ref, prod, thresholds=plan.thresholds.get("categorical", {}),
+                                       significance=significance_of(plan.options), profile=info.profiled)
+    return one_feature_result(plan, feature, result, rows=(int(ref[1].sum()), int(prod[1].sum())),
+                              unparsed=unparsed)
 
 
 def _one(plan: SignalPlan, info: SignalInfo, frames: tuple[pl.LazyFrame, pl.LazyFrame], summary: FeatureSummary,
@@ -238,4 +262,4 @@ def budget_per_signal(budget_mb: float, parallel: int) -> float:
 
 
 __all__ = ["DEFAULT_SHARE", "RANGE_BYTES", "budget_per_signal", "compute_bounded", "group_width", "is_numerical",
-           "memory_budget_mb", "one_feature_result", "range_budget_rows", "significance_of", "splittable"]
+           "lazy_kind", "memory_budget_mb", "one_feature_result", "range_budget_rows", "significance_of", "splittable"]

@@ -12,6 +12,7 @@ from functions import runs
 from monitoring.definition import load_text
 from monitoring.dispatch.due import RunRequest
 from monitoring.names import instance_id, run_id
+from monitoring.run import bounded
 from monitoring.run.local import run_local
 from monitoring.storage import blob
 from monitoring.storage.definitions import definition_store
@@ -48,6 +49,10 @@ def test_range_activities_give_the_in_memory_run(large_monitor: FraudData, tmp_p
     store = LocalStore(tmp_path)
     plan, local = run_local(definition_store().load(MONITOR), large_monitor.fire_time, store, memory_mb=100_000)
     monkeypatch.setenv("ACTIVITY_MEMORY_MB", "1")
+    counted: list[str] = []
+    streamed = bounded.streamed_distinct_counts
+    monkeypatch.setattr(bounded, "streamed_distinct_counts",
+                        lambda frame, column: counted.append(column) or streamed(frame, column))
     request = RunRequest(monitor=MONITOR, fire_time=large_monitor.fire_time).model_dump(mode="json")
     result = DurableHarness([runs.bp], batch=batch).run("monitor_run", instance_id(MONITOR, large_monitor.fire_time),
                                                         request)
@@ -59,7 +64,8 @@ def test_range_activities_give_the_in_memory_run(large_monitor: FraudData, tmp_p
     assert len(split) >= 4  # the numerical features of both signals
     assert names.count("range_share") >= 2 * len(split)  # each in several ranges
     assert names.count("combine_feature") == len(split)
-    assert "compute_signal" in names  # the categorical features, whole
+    assert "compute_signal" in names  # the categorical features, one an activity ...
+    assert {"merchant_category", "device_type"} <= set(counted)  # ... counted by a streaming group-by
     run = json.loads(blob.results_store().read_bytes(f"{MONITOR}/{run_id(large_monitor.fire_time)}/run.json")
                      or b"null")
     assert run["status"] == "completed"

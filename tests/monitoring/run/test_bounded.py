@@ -45,11 +45,20 @@ def test_tiny_budget_gives_the_in_memory_run(demo: Path, tmp_path: Path, monkeyp
         assert summary.ranges >= 2
         return split(reference, production, summary, **kwargs)
 
+    counted: list[str] = []
+    streamed = bounded.streamed_distinct_counts
+
+    def spy_counts(frame: Any, column: str) -> Any:
+        counted.append(column)
+        return streamed(frame, column)
+
     monkeypatch.setattr(bounded, "compute_signal", spy_compute)
     monkeypatch.setattr(bounded, "split_numerical_drift", spy_split)
+    monkeypatch.setattr(bounded, "streamed_distinct_counts", spy_counts)
     _, small = run_local(loaded, FIRE, LocalStore(tmp_path / "small"), memory_mb=1)
     assert "amount" in ranged
     assert "fraud_score" in ranged
+    assert {"merchant_category", "device_type"} <= set(counted)  # categorical: counted by a streaming group-by
     assert groups
     assert max(len(g) for g in groups) == 1
     assert_close(_signals(small), _signals(whole))
@@ -170,3 +179,41 @@ def test_a_feature_that_fits_one_range_but_not_the_whole_computation_goes_by_one
     small = bounded.compute_bounded(plan, budget_mb=108)
     assert ranges == {"x": 1, "y": 1}
     assert_close(small.model_dump(mode="json"), compute_signal(plan).model_dump(mode="json"))
+
+
+def test_categorical_features_counted_by_streaming_give_the_in_memory_result(tmp_path: Path) -> None:
+    """Every column type a categorical feature takes, with nulls, NaN, -0.0, 1 and 1.0 (one category), a
+    category only in production, and columns named like the counting query's own columns: the streamed
+    counts of the files give exactly ``categorical_drift`` of the columns in memory."""
+    from datetime import date
+
+    import numpy as np
+    import polars as pl
+
+    from signals.categories import streamed_distinct_counts
+    from signals.drift import categorical_drift, counted_categorical_drift
+
+    rng = np.random.default_rng(5)
+
+    def side(n: int, extra: bool) -> pl.DataFrame:
+        floats = rng.choice([1.0, 2.0, 2.5, -0.0, 0.0, np.nan], n)
+        floats[:3] = np.nan
+        return pl.DataFrame({
+            "s": rng.choice(["a", "b", "c", "new"] if extra else ["a", "b", "c"], n).tolist(),
+            "value": rng.integers(0, 7, n), "len": floats,
+            "b": rng.choice([True, False], n), "d": [date(2026, 1, 1 + int(i)) for i in rng.integers(0, 5, n)],
+        }).with_columns(pl.when(pl.int_range(pl.len()) % 17 == 0).then(None).otherwise(pl.col("s")).alias("s"),
+                        pl.col("value").cast(pl.Int16))
+
+    ref, prod = side(3000, False), side(2500, True)
+    ref.write_parquet(tmp_path / "r.parquet", row_group_size=700)
+    prod.write_parquet(tmp_path / "p.parquet", row_group_size=700)
+    scans = pl.scan_parquet(tmp_path / "r.parquet"), pl.scan_parquet(tmp_path / "p.parquet")
+    for column in ref.columns:
+        whole = categorical_drift(ref[column], prod[column], thresholds={"jensen_shannon_distance": 0.1},
+                                  profile=True)
+        streamed = counted_categorical_drift(*(streamed_distinct_counts(scan, column) for scan in scans),
+                                             thresholds={"jensen_shannon_distance": 0.1}, profile=True)
+        assert streamed.model_dump(mode="json") == whole.model_dump(mode="json"), column
+    assert categorical_drift(ref["len"], prod["len"], thresholds={}).details["null_counts"]["reference"] == \
+        int(ref["len"].is_nan().sum())
