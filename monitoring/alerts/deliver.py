@@ -251,10 +251,12 @@ def deliver_alerts(run: Mapping[str, Any], alert_notification: Mapping[str, Any]
 
     view = build_view(run, decision, links=_links(run, store, record, report_location),
                       instance_id=record.instance_id)
-    content = render_email(view, chart=worst_feature_chart(run, decision, store) if decision.breaches else None)
+    addressed = _address(record.channels[EMAIL], notification)
+    mailed = addressed and record.channels[EMAIL].status not in DELIVERED  # else its chart is not drawn
+    content = render_email(view, chart=worst_feature_chart(run, decision, store) if decision.breaches and mailed
+                           else None)
     record.subject = content.subject
     delivery = _Delivery(store=store, record=record, view=view, content=content, sleep=sleep, max_wait=max_wait)
-    addressed = _address(record.channels[EMAIL], notification)
     record.summarise()
     save_record(store, record)
 
