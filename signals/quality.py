@@ -13,7 +13,7 @@ categorical type (not only strings). All three rates share one denominator: the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -96,7 +96,7 @@ def conform(series: pl.Series, reference_dtype: pl.DataType) -> Conformed:
 def _nan(series: pl.Series) -> pl.Series:
     """NaN rows of a float column (all False for other types): NaN counts as null, also once cast to text."""
     if not series.dtype.is_float():
-        return pl.Series([False] * len(series))
+        return pl.Series([False] * len(series), dtype=pl.Boolean)  # typed: an empty list would be Null
     return series.is_nan().fill_null(False)
 
 
@@ -168,12 +168,61 @@ class _Counts:
                 "out_of_bounds": self.out_of_bounds}
 
 
-def _numerical_bounds(reference: Conformed) -> tuple[float, float] | None:
-    finite = reference.values.cast(pl.Float64).filter(reference.values.cast(pl.Float64).is_finite())
+@dataclass(frozen=True)
+class _Reference:
+    """The reference's statistics, merged over its chunks: the finite minimum and maximum of its values
+    with how many values sit at each, and its count of finite values (numerical); the category keys of its
+    non-null values and how many of its valid values' texts occur once (categorical)."""
+
+    lo: float | None = None
+    hi: float | None = None
+    at_lo: int = 0
+    at_hi: int = 0
+    finite: int = 0
+    keys: pl.Series | None = None
+    texts: pl.DataFrame | None = None
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        return None if self.lo is None or self.hi is None else (self.lo, self.hi)
+
+    @property
+    def categories(self) -> pl.Series | None:
+        return self.keys if self.keys is not None and len(self.keys) else None
+
+    def singletons(self) -> int:
+        return 0 if self.texts is None else int((self.texts.get_column("count") == 1).sum())
+
+
+def _reference_part(ref: Conformed, *, kind: FeatureKind) -> _Reference:
+    """One chunk's ``_Reference``."""
+    valid = ref.values.filter(~ref.null & ~ref.type_error)
+    if kind != "numerical":
+        keys = category_keys(ref.values.filter(~ref.null)).unique()
+        texts = pl.DataFrame({"text": valid.cast(pl.String)}).group_by("text").len(name="count")
+        return _Reference(keys=keys, texts=texts)
+    numbers = ref.values.cast(pl.Float64)
+    finite = numbers.filter(numbers.is_finite()).to_numpy()
     if len(finite) == 0:
-        return None
-    values = finite.to_numpy()
-    return float(values.min()), float(values.max())
+        return _Reference()
+    lo, hi = float(finite.min()), float(finite.max())
+    return _Reference(lo=lo, hi=hi, at_lo=int((finite == lo).sum()), at_hi=int((finite == hi).sum()),
+                      finite=len(finite))
+
+
+def _merged(parts: Sequence[_Reference], *, kind: FeatureKind) -> _Reference:
+    """The chunks' ``_Reference`` as the whole reference's: extremes with their counts, keys united, texts summed."""
+    if kind != "numerical":
+        keys = pl.concat([p.keys for p in parts if p.keys is not None]).unique() if parts else None
+        texts = (pl.concat([p.texts for p in parts if p.texts is not None]).group_by("text").agg(pl.col("count").sum())
+                 if parts else None)
+        return _Reference(keys=keys, texts=texts)
+    found = [p for p in parts if p.lo is not None and p.hi is not None]
+    if not found:
+        return _Reference()
+    lo, hi = min(p.lo for p in found if p.lo is not None), max(p.hi for p in found if p.hi is not None)
+    return _Reference(lo=lo, hi=hi, at_lo=sum(p.at_lo for p in found if p.lo == lo),
+                      at_hi=sum(p.at_hi for p in found if p.hi == hi), finite=sum(p.finite for p in found))
 
 
 def _count(column: Conformed, *, kind: FeatureKind, bounds: tuple[float, float] | None,
@@ -194,18 +243,22 @@ def _count(column: Conformed, *, kind: FeatureKind, bounds: tuple[float, float] 
                    out_of_bounds=oob)
 
 
-def _estimated_reference_counts(ref: Conformed, counts: _Counts, *, kind: FeatureKind) -> dict[str, float | None]:
+def _summed(counts: Iterable[_Counts], *, bounded: bool) -> _Counts:
+    """The counts of a side's chunks added up; out of bounds is None when ``bounded`` is False (the
+    reference's bounds or categories are undefined)."""
+    rows = null = type_error = out_of_bounds = 0
+    for c in counts:
+        rows, null, type_error = rows + c.rows, null + c.null, type_error + c.type_error
+        out_of_bounds += c.out_of_bounds or 0
+    return _Counts(rows=rows, null=null, type_error=type_error, out_of_bounds=out_of_bounds if bounded else None)
+
+
+def _estimated_reference_counts(stats: _Reference, counts: _Counts, *, kind: FeatureKind) -> dict[str, float | None]:
     """Reference counts as rates of new rows (``signals.rates``): leave-one-out for out of bounds."""
     oob: float | None = counts.out_of_bounds
     if oob is not None:
-        valid = ref.values.filter(~ref.null & ~ref.type_error)
-        if kind == "numerical":
-            finite = valid.cast(pl.Float64).filter(valid.cast(pl.Float64).is_finite())
-            lo, hi = finite.min(), finite.max()
-            oob += unique_extremes(len(finite), int((finite == lo).sum()), int((finite == hi).sum()))
-        else:
-            seen = valid.cast(pl.String).value_counts()
-            oob += int((seen["count"] == 1).sum())
+        oob += (unique_extremes(stats.finite, stats.at_lo, stats.at_hi) if kind == "numerical"
+                else stats.singletons())
     return {"null_value_rate": counts.null, "data_type_error_rate": counts.type_error, "out_of_bounds_rate": oob}
 
 
@@ -247,15 +300,27 @@ def feature_quality(reference: pl.Series, production: pl.Series, *, kind: Featur
     (leave-one-out for out of bounds, ``signals.rates``) and breach also needs the one-sided test of
     ``signals.rates.rate_pvalue`` to be significant after correction across the signal's features.
     """
-    ref = conform(reference, reference.dtype)
-    prod = conform(production, reference.dtype)
-    bounds = _numerical_bounds(ref) if kind == "numerical" else None
-    categories = None
-    if kind == "categorical":
-        known = category_keys(ref.values.filter(~ref.null)).unique()
-        categories = known if len(known) else None
-    ref_counts = _count(ref, kind=kind, bounds=bounds, categories=categories)
-    prod_counts = _count(prod, kind=kind, bounds=bounds, categories=categories)
+    return chunked_feature_quality(lambda: [reference], [production], kind=kind, thresholds=thresholds,
+                                   significance=significance, dtypes=(reference.dtype, production.dtype))
+
+
+def chunked_feature_quality(reference: Callable[[], Iterable[pl.Series]], production: Iterable[pl.Series], *,
+                            kind: FeatureKind, thresholds: Mapping[str, float], dtypes: tuple[pl.DataType, pl.DataType],
+                            significance: Significance | None = DEFAULT_SIGNIFICANCE) -> FeatureResult:
+    """``feature_quality`` of a feature read in chunks of rows, with exactly its result: every count is a sum
+    over rows and every reference statistic merges over chunks (``_Reference``). ``reference`` gives a
+    fresh iterator of the reference's chunks, read twice (its statistics, then its counts against them);
+    ``production``'s chunks are read once. ``dtypes``: the reference's and production's column types."""
+    ref_dtype = dtypes[0]
+    stats = _merged([_reference_part(conform(c, ref_dtype), kind=kind) for c in reference()], kind=kind)
+    bounds = stats.bounds if kind == "numerical" else None
+    categories = stats.categories if kind == "categorical" else None
+
+    def counts(chunks: Iterable[pl.Series]) -> _Counts:
+        return _summed((_count(conform(c, ref_dtype), kind=kind, bounds=bounds, categories=categories) for c in chunks),
+                       bounded=(bounds if kind == "numerical" else categories) is not None)
+
+    ref_counts, prod_counts = counts(reference()), counts(production)
     ref_rates, prod_rates = ref_counts.rates(), prod_counts.rates()
     undefined_oob = ("reference has no finite values: its bounds are undefined" if kind == "numerical"
                      else "reference has no non-null values: its categories are undefined")
@@ -273,7 +338,7 @@ def feature_quality(reference: pl.Series, production: pl.Series, *, kind: Featur
             metrics[name] = judge(prod_rates[name], effective, greater_is_better=name in GREATER_IS_BETTER,
                                   reason=reasons[name])
     else:
-        estimated = _estimated_reference_counts(ref, ref_counts, kind=kind)
+        estimated = _estimated_reference_counts(stats, ref_counts, kind=kind)
         metrics = _gated_rates(prod_rates, prod_counts, ref_counts, estimated, thresholds, reasons, significance)
         details["estimated_reference_rates"] = {
             name: None if x is None or ref_counts.rows == 0 else x / ref_counts.rows for name, x in estimated.items()
@@ -282,7 +347,7 @@ def feature_quality(reference: pl.Series, production: pl.Series, *, kind: Featur
         "reference_rates": ref_rates,
         "threshold_deltas": {name: thresholds.get(name) for name in RATES},
         "counts": {"reference": ref_counts.to_dict(), "production": prod_counts.to_dict()},
-        "dtypes": {"reference": str(reference.dtype), "production": str(production.dtype)},
+        "dtypes": {"reference": str(dtypes[0]), "production": str(dtypes[1])},
     }
     if bounds is not None:
         details["bounds"] = {"min": bounds[0], "max": bounds[1]}
@@ -315,4 +380,4 @@ def compute_quality(production: pl.DataFrame, reference: pl.DataFrame, *, signal
                         row_counts={"reference": reference.height, "production": production.height})
 
 
-__all__ = ["RATES", "Conformed", "compute_quality", "conform", "feature_quality"]
+__all__ = ["RATES", "Conformed", "chunked_feature_quality", "compute_quality", "conform", "feature_quality"]

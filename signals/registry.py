@@ -32,7 +32,7 @@ from signals.info import (
     MetricInfo,
 )
 from signals.performance import compute_performance, performance_columns
-from signals.quality import compute_quality
+from signals.quality import chunked_feature_quality, compute_quality
 from signals.results import FeatureResult, SignalResult
 
 #: ``compute(production, reference, *, signal_type, features, kinds, thresholds, on_feature, **options)``.
@@ -42,6 +42,9 @@ ColumnsFunction = Callable[[Sequence[str], Mapping[str, Any], "str | None"],
                            "tuple[list[str] | None, list[str] | None]"]
 #: ``merge(signal_type, batch results)``: one result from the results of the feature batches.
 MergeFunction = Callable[[str, "list[SignalResult]"], SignalResult]
+#: ``chunked(reference_chunks, production_chunks, *, kind, thresholds, dtypes, significance)``: one feature
+#: from chunks of its rows (``signals.quality.chunked_feature_quality``).
+ChunkedFunction = Callable[..., FeatureResult]
 
 
 def feature_columns(features: Sequence[str], options: Mapping[str, Any],
@@ -113,6 +116,9 @@ class SignalInfo:
     #: Numerical features may be computed by value range when one column does not fit in memory: the
     #: signal's numerical results are ``signals.drift.numerical_drift``'s (see ``monitoring.data.ranges``).
     value_ranges: bool = False
+    #: A feature whose column does not fit in memory is computed from chunks of its rows, exactly: every
+    #: result of the signal is a sum over rows or merges over chunks (its profile, an extra, is left out).
+    chunked: ChunkedFunction | None = None
 
     def compute_function(self) -> ComputeFunction:
         if self.compute is None:
@@ -129,7 +135,8 @@ SIGNALS: tuple[SignalInfo, ...] = (
                gated=True, value_ranges=True),
     SignalInfo("prediction_drift", compute_drift, DRIFT_METRICS, _DRIFT_DEFAULTS, production_data="model_outputs",
                profiled=True, profiles_itself=True, gated=True, value_ranges=True),
-    SignalInfo("data_quality", compute_quality, QUALITY_METRICS, _QUALITY_DEFAULTS, profiled=True, gated=True),
+    SignalInfo("data_quality", compute_quality, QUALITY_METRICS, _QUALITY_DEFAULTS, profiled=True, gated=True,
+               chunked=chunked_feature_quality),
     SignalInfo("feature_attribution_drift", compute_attribution, ATTRIBUTION_METRICS,
                {"model": {"normalized_discounted_cumulative_gain": 0.9}}, per_feature=False,
                columns=attribution_columns, needs_importance=True),

@@ -13,10 +13,13 @@ When even one feature of both windows does not fit, a signal whose record says `
 drift signals) computes each numerical feature by value range (``monitoring.data.ranges``), one range at
 a time, and each categorical feature from its distinct values counted by a streaming group-by
 (``signals.categories.streamed_distinct_counts``: memory follows the categories, not the rows), both with
-exactly the in-memory result; its other features are computed one at a time. Not split (read whole, one
-at a time): a segmented signal, quantile binning, windows that can only be read whole (model data
-collector, joined outputs), and numerical sides of at most 10,000 values (the exact KS p-value needs the
-samples). Rows unknown from metadata (CSV, JSONL): computed whole.
+exactly the in-memory result; its other features are computed one at a time. A signal whose record has
+a ``chunked`` function (data quality: every rate is a count over rows, every reference statistic merges
+over chunks) computes each feature from chunks of its rows that polars streams from the files, with
+exactly the in-memory result but for the feature's profile (quantiles need the whole column: left out).
+Not split (read whole, one at a time): a segmented signal, quantile binning, windows that can only be
+read whole (model data collector, joined outputs), and numerical sides of at most 10,000 values (the
+exact KS p-value needs the samples). Rows unknown from metadata (CSV, JSONL): computed whole.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import logging
 import math
 import os
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import polars as pl
@@ -133,6 +136,8 @@ def _bounded(plan: SignalPlan, info: SignalInfo, chosen: list[str], width: int, 
     rest = present
     if width == 0 and splittable(plan, info):
         ranged, rest = _by_range(plan, info, present, range_budget_rows(budget_mb), on_feature)
+    elif width == 0 and info.chunked is not None and not plan.segment:
+        ranged, rest = _by_chunks(plan, info, present, range_budget_rows(budget_mb), on_feature)
     step = max(1, width)
     groups = [rest[i:i + step] for i in range(0, len(rest), step)]
     parts = [*(group(g + (absent if i == 0 else [])) for i, g in enumerate(groups)), *ranged]
@@ -201,6 +206,43 @@ def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_row
         if on_feature is not None:
             on_feature(f)
     return results, [f for f in present if f not in split and f not in counted]
+
+
+#: Rows of a chunk per value of a range's budget: a chunk is conformed into a few columns of its length.
+CHUNK_SHARE = 0.25
+
+
+def _by_chunks(plan: SignalPlan, info: SignalInfo, present: list[str], budget_rows: int,
+               on_feature: Callable[[str], None] | None) -> tuple[list[SignalResult], list[str]]:
+    """The results of the features computed from chunks of their rows (``SignalInfo.chunked``: one each,
+    each side streamed by polars in chunks), and the features left to compute whole (not monitored)."""
+    assert plan.production is not None
+    assert plan.reference is not None
+    assert info.chunked is not None
+    ref_scan, prod_scan = plan.reference.scan(present), plan.production.scan(present)
+    if ref_scan is None or prod_scan is None:
+        return [], present
+    (reference, ref_unparsed), (production, prod_unparsed) = ref_scan, prod_scan
+    unparsed = {side: n for side, n in (("production", prod_unparsed), ("reference", ref_unparsed)) if n}
+    kinds = {f: lazy_kind(plan, f, reference) for f in present}
+    schemas = reference.collect_schema(), production.collect_schema()
+    rows = max(10_000, int(budget_rows * CHUNK_SHARE))
+
+    def chunks(frame: pl.LazyFrame, feature: str) -> Iterator[pl.Series]:
+        return (batch.to_series() for batch in frame.select(feature).collect_batches(chunk_size=rows))
+
+    results = []
+    for f, kind in kinds.items():
+        if kind is None:
+            continue
+        result = info.chunked(lambda f=f: chunks(reference, f), chunks(production, f), kind=kind,
+                              thresholds=plan.thresholds.get(kind, {}), dtypes=(schemas[0][f], schemas[1][f]),
+                              significance=significance_of(plan.options))
+        results.append(one_feature_result(plan, f, result, rows=(result.row_counts["reference"],
+                                                                 result.row_counts["production"]), unparsed=unparsed))
+        if on_feature is not None:
+            on_feature(f)
+    return results, [f for f, kind in kinds.items() if kind is None]
 
 
 def _counted(plan: SignalPlan, info: SignalInfo, feature: str, frames: tuple[pl.LazyFrame, pl.LazyFrame],

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
 
+from signals.gate import DEFAULT_SIGNIFICANCE as DEFAULT
 from signals.quality import RATES, compute_quality, conform, feature_quality
 
 ALL_ZERO = dict.fromkeys(RATES, 0.0)
@@ -167,3 +170,46 @@ def test_compute_quality_uses_each_kinds_thresholds_and_reports_progress() -> No
     assert result.features["c"].metrics["out_of_bounds_rate"].breached is True  # 0.25 > 0.2
     assert result.features["x"].metrics["null_value_rate"].threshold is None
     assert result.row_counts == {"reference": 4, "production": 4}
+
+
+def _pieces(series: pl.Series, rng: np.random.Generator) -> list[pl.Series]:
+    """The series cut at random places into chunks of rows, an empty chunk among them."""
+    cuts = sorted({0, len(series), *rng.integers(0, len(series), 6).tolist()})
+    return [series.slice(a, b - a) for a, b in itertools.pairwise(cuts)] + [series.slice(0, 0)]
+
+
+@pytest.mark.parametrize(("kind", "reference", "production"), [
+    ("numerical", [1.0, 5.0, None, float("nan"), 5.0, 2.0, 1.0, 3.0] * 40 + [9.0],
+     ["3", "n/a", "7.5", None, "-1", "inf", "2", " 4 "] * 30),
+    ("numerical", [*list(range(300)), 299], [1.5, 2.0, None, 400.0, -3.0] * 50),
+    ("categorical", ["a", "b", None, "c", "a", "d"] * 50 + ["once", "twice", "twice"],
+     ["a", "z", None, "b", "once"] * 40),
+    ("categorical", [1, 2, 2, 3, None] * 60 + [7], [1.0, 2.0, 2.5, None, float("nan"), 8.0] * 40),
+    ("categorical", [True, False, None] * 90, ["true", "no", "maybe", None, "1"] * 40),
+])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_chunked_feature_quality_is_feature_quality(kind: str, reference: list[Any], production: list[Any],
+                                                    seed: int) -> None:
+    """Counts summed and reference statistics merged over chunks cut anywhere (extremes and singletons
+    split across chunks, an empty chunk) give exactly the whole columns' result, gate on and off."""
+    from signals.quality import chunked_feature_quality
+
+    ref, prod = pl.Series("f", reference, strict=False), pl.Series("f", production, strict=False)
+    rng = np.random.default_rng(seed)
+    thresholds = {"null_value_rate": 0.01, "data_type_error_rate": 0.0, "out_of_bounds_rate": 0.0}
+    for significance in (None, DEFAULT):
+        whole = feature_quality(ref, prod, kind=kind, thresholds=thresholds, significance=significance)
+        pieces = _pieces(ref, rng)
+        chunked = chunked_feature_quality(lambda pieces=pieces: iter(pieces), _pieces(prod, rng), kind=kind,
+                                          thresholds=thresholds, dtypes=(ref.dtype, prod.dtype),
+                                          significance=significance)
+        assert chunked.model_dump(mode="json") == whole.model_dump(mode="json")
+
+
+@pytest.mark.parametrize("dtype", [pl.Int64, pl.String, pl.Boolean, pl.Float64])
+def test_an_empty_production_window_gives_no_rates_whatever_the_type(dtype: Any) -> None:
+    """An empty window of a non-float column once failed in ``conform`` (an untyped empty mask)."""
+    ref = pl.Series("f", [1, 2, 3]).cast(dtype)
+    result = feature_quality(ref, pl.Series("f", [], dtype=dtype), kind="categorical", thresholds={})
+    assert {m.reason for m in result.metrics.values()} == {"no production rows"}
+    assert result.row_counts == {"reference": 3, "production": 0}

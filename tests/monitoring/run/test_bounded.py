@@ -52,13 +52,23 @@ def test_tiny_budget_gives_the_in_memory_run(demo: Path, tmp_path: Path, monkeyp
         counted.append(column)
         return streamed(frame, column)
 
+    chunked: list[str] = []
+    by_chunks = bounded._by_chunks
+
+    def spy_chunks(plan: Any, info: Any, present: list[str], *args: Any) -> Any:
+        results, rest = by_chunks(plan, info, present, *args)
+        chunked.extend(f for f in present if f not in rest)
+        return results, rest
+
     monkeypatch.setattr(bounded, "compute_signal", spy_compute)
     monkeypatch.setattr(bounded, "split_numerical_drift", spy_split)
     monkeypatch.setattr(bounded, "streamed_distinct_counts", spy_counts)
+    monkeypatch.setattr(bounded, "_by_chunks", spy_chunks)
     _, small = run_local(loaded, FIRE, LocalStore(tmp_path / "small"), memory_mb=1)
     assert "amount" in ranged
     assert "fraud_score" in ranged
     assert {"merchant_category", "device_type"} <= set(counted)  # categorical: counted by a streaming group-by
+    assert {"amount", "merchant_category"} <= set(chunked)  # data quality: from chunks of rows
     assert groups
     assert max(len(g) for g in groups) == 1
     assert_close(_signals(small), _signals(whole))
@@ -66,6 +76,10 @@ def test_tiny_budget_gives_the_in_memory_run(demo: Path, tmp_path: Path, monkeyp
     for name in whole["signals"]:  # the full documents: histograms, details, nulls, profiles
         documents = [json.loads(LocalStore(tmp_path / side).read_bytes(f"{plan.prefix}/signals/{name}.json") or b"")
                      for side in ("small", "whole")]
+        if documents[1]["type"] == "data_quality":  # chunked features have no profile (an extra: quantiles)
+            assert not any("profile" in fr["details"] for fr in documents[0]["features"].values())
+            for fr in documents[1]["features"].values():
+                fr["details"].pop("profile", None)
         assert_close(*[{k: v for k, v in d.items() if k not in ("duration_s", "started_at", "finished_at")}
                        for d in documents])
 
@@ -80,7 +94,7 @@ def test_group_width_follows_the_activity_model() -> None:
 ALL = ["x", "z1", "y", "x_", "c", "z2", "only_ref"]
 
 
-def _hooks_plan(tmp_path: Path, features: list[str] = ALL) -> Any:
+def _hooks_plan(tmp_path: Path, features: list[str] = ALL, signal_type: str = "data_drift") -> Any:
     import json
     from datetime import timedelta
 
@@ -108,7 +122,7 @@ def _hooks_plan(tmp_path: Path, features: list[str] = ALL) -> Any:
     prod.with_columns(ts=pl.Series(times)).write_parquet(tmp_path / "prod" / "p.parquet")
     document = {"name": "hooks", "trigger": {"type": "recurrence", "frequency": "day", "interval": 1},
                 "create_monitor": {"monitoring_signals": {"drift": {
-                    "type": "data_drift", "features": features,
+                    "type": signal_type, "features": features,
                     "production_data": {"input_data": {"path": "prod/"}, "data_window": {"lookback_window_size": "P7D"},
                                         "data_column_names": {"timestamp": "ts"}},
                     "reference_data": {"input_data": {"path": "ref/"}}}}}}
@@ -217,3 +231,41 @@ def test_categorical_features_counted_by_streaming_give_the_in_memory_result(tmp
         assert streamed.model_dump(mode="json") == whole.model_dump(mode="json"), column
     assert categorical_drift(ref["len"], prod["len"], thresholds={}).details["null_counts"]["reference"] == \
         int(ref["len"].is_nan().sum())
+
+
+def test_data_quality_from_chunks_in_durable_activities_gives_the_in_memory_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data quality signal whose one column does not fit ACTIVITY_MEMORY_MB: each ``compute_signal``
+    activity computes its feature from chunks of rows (nulls, NaN, inf, unparsed timestamps, a missing and
+    an unsupported column among them); merged, the signal equals the in-memory one but for the profiles."""
+    from monitoring.run import durable
+    from monitoring.run.compute import compute_signal
+    from monitoring.storage.base import write_json
+
+    plan = _hooks_plan(tmp_path, signal_type="data_quality")
+    monkeypatch.setenv("ACTIVITY_MEMORY_MB", "1")
+    chunked: list[str] = []
+    by_chunks = bounded._by_chunks
+
+    def spy(plan: Any, info: Any, present: list[str], *args: Any) -> Any:
+        results, rest = by_chunks(plan, info, present, *args)
+        chunked.extend(f for f in present if f not in rest)
+        return results, rest
+
+    monkeypatch.setattr(bounded, "_by_chunks", spy)
+    run_plan = durable.RunPlan(monitor=plan.monitor or "hooks", fire_time=FIRE, definition_version="1", signals=[plan])
+    store = LocalStore(tmp_path / "durable")
+    path = f"{run_plan.prefix}/plan.json"
+    write_json(store, path, run_plan.model_dump(mode="json"))
+    batches = len(plan.features)
+    for b in range(batches):
+        durable.compute_step(durable.BatchRef(plan_path=path, signal=plan.name, batch=b, batches=batches,
+                                              features_per_activity=1), store=store)
+    request = durable.CompleteRequest(instance_id="i", plan_path=path, started_at=FIRE, features_per_activity=1)
+    merged = durable._signal_result(run_plan, plan, request, store).model_dump(mode="json")
+    whole = compute_signal(plan).model_dump(mode="json")
+    assert sorted(chunked) == ["c", "x", "y"]
+    for fr in whole["features"].values():
+        (fr["details"] or {}).pop("profile", None)
+    assert sorted(merged.pop("notes")) == sorted(whole.pop("notes"))  # each once; merged in batch order
+    assert_close(merged, whole)
