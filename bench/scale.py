@@ -18,6 +18,8 @@ subprocess so that its peak RSS is its own (wall seconds, CPU seconds user + sys
   ``--compare M`` also compares every ``--budget`` run after run M with it, the same way (``--budget 20000
   --budget 1536 --compare 20000``: a run in bounded memory against one in memory).
   The orchestration itself (``signal_run`` through the real SDK) is in ``tests/functions/test_runs_ranges.py``.
+- ``--signal data_quality``: the same with a data quality signal (results apart, in ``data_quality/``): its
+  features go by chunks of rows when one does not fit, so its activities are one ``compute_signal`` each.
 
 ``--range-memory M ...`` measures the memory of one value range (``bounded.RANGE_BYTES``): for each activity
 budget M, phase 1 of the first numerical feature in one subprocess (``summarize_feature``, which stores the
@@ -53,7 +55,7 @@ trigger: {{type: recurrence, frequency: day, interval: 1}}
 create_monitor:
   monitoring_signals:
     drift:
-      type: data_drift
+      type: {signal}
       production_data:
         input_data: {{path: {prod}}}
         data_window: {{lookback_window_size: P7D}}
@@ -183,7 +185,7 @@ def _all_steps(monitor: Path, out: Path) -> dict[str, Any]:
     for b in range(signal["features"]):
         ref = {"plan_path": signal["plan_path"], "signal": signal["signal"], "batch": b,
                "batches": signal["features"], "features_per_activity": 1}
-        ranges = timed("summarize", json.dumps(ref))
+        ranges = timed("summarize", json.dumps(ref)) if signal["ranged"] else 0
         if not ranges:
             timed("compute", json.dumps(ref))
             continue
@@ -293,6 +295,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--numerical", type=int, default=20)
+    parser.add_argument("--signal", default="data_drift", choices=["data_drift", "data_quality"],
+                        help="the monitor's one signal (data quality: local runs and compute_signal activities)")
     parser.add_argument("--categorical", type=int, default=10)
     parser.add_argument("--chunk", type=int, default=1_000_000)
     parser.add_argument("--budget", type=int, action="append", default=[],
@@ -319,10 +323,12 @@ def main() -> None:
             make_side(folder, args.rows, seed, shift=shift, numerical=args.numerical, categorical=args.categorical,
                       chunk=args.chunk)
     print(json.dumps({"generated_seconds": round(time.perf_counter() - started, 1)}), flush=True)
-    monitor = data / "monitor.yaml"
-    monitor.write_text(MONITOR.format(prod=prod, ref=ref))
+    runs = data if args.signal == "data_drift" else data / args.signal  # the results of each signal apart
+    runs.mkdir(exist_ok=True)
+    monitor = runs / "monitor.yaml"
+    monitor.write_text(MONITOR.format(prod=prod, ref=ref, signal=args.signal))
     common = {"rows_per_side": args.rows, "numerical": args.numerical, "categorical": args.categorical,
-              "load_average": os.getloadavg()[0]}
+              "signal": args.signal, "load_average": os.getloadavg()[0]}
 
     def show(what: str, m: dict[str, Any]) -> None:
         m.pop("output", None)
@@ -339,10 +345,10 @@ def main() -> None:
         show("floor", measure([sys.executable, str(script), str(ref), str(prod)]))
     for budget in args.budget:
         show(f"run --memory-mb {budget}" if budget else "run (default budget)",
-             local_run(data, monitor, budget, args.compare))
+             local_run(runs, monitor, budget, args.compare))
     if args.activities:
-        out = data / f"activities-{args.activities}"
-        compare = data / f"out-{args.compare}" if args.compare is not None else None
+        out = runs / f"activities-{args.activities}"
+        compare = runs / f"out-{args.compare}" if args.compare is not None else None
         show(f"activities ACTIVITY_MEMORY_MB={args.activities}", activities(monitor, out, args.activities, compare))
 
 
