@@ -300,8 +300,9 @@ def feature_quality(reference: pl.Series, production: pl.Series, *, kind: Featur
     (leave-one-out for out of bounds, ``signals.rates``) and breach also needs the one-sided test of
     ``signals.rates.rate_pvalue`` to be significant after correction across the signal's features.
     """
-    return chunked_feature_quality(lambda: [reference], [production], kind=kind, thresholds=thresholds,
-                                   significance=significance, dtypes=(reference.dtype, production.dtype))
+    ref = conform(reference, reference.dtype)
+    return _quality(lambda: [ref], [conform(production, reference.dtype)], kind=kind, thresholds=thresholds,
+                    significance=significance, dtypes=(reference.dtype, production.dtype))
 
 
 def chunked_feature_quality(reference: Callable[[], Iterable[pl.Series]], production: Iterable[pl.Series], *,
@@ -312,12 +313,20 @@ def chunked_feature_quality(reference: Callable[[], Iterable[pl.Series]], produc
     fresh iterator of the reference's chunks, read twice (its statistics, then its counts against them);
     ``production``'s chunks are read once. ``dtypes``: the reference's and production's column types."""
     ref_dtype = dtypes[0]
-    stats = _merged([_reference_part(conform(c, ref_dtype), kind=kind) for c in reference()], kind=kind)
+    return _quality(lambda: (conform(c, ref_dtype) for c in reference()), (conform(c, ref_dtype) for c in production),
+                    kind=kind, thresholds=thresholds, significance=significance, dtypes=dtypes)
+
+
+def _quality(reference: Callable[[], Iterable[Conformed]], production: Iterable[Conformed], *, kind: FeatureKind,
+             thresholds: Mapping[str, float], dtypes: tuple[pl.DataType, pl.DataType],
+             significance: Significance | None) -> FeatureResult:
+    """The feature's result from its conformed chunks (the whole column is one chunk)."""
+    stats = _merged([_reference_part(c, kind=kind) for c in reference()], kind=kind)
     bounds = stats.bounds if kind == "numerical" else None
     categories = stats.categories if kind == "categorical" else None
 
-    def counts(chunks: Iterable[pl.Series]) -> _Counts:
-        return _summed((_count(conform(c, ref_dtype), kind=kind, bounds=bounds, categories=categories) for c in chunks),
+    def counts(chunks: Iterable[Conformed]) -> _Counts:
+        return _summed((_count(c, kind=kind, bounds=bounds, categories=categories) for c in chunks),
                        bounded=(bounds if kind == "numerical" else categories) is not None)
 
     ref_counts, prod_counts = counts(reference()), counts(production)
