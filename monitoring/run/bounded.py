@@ -29,6 +29,7 @@ import math
 import os
 import traceback
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -176,23 +177,41 @@ def is_numerical(plan: SignalPlan, feature: str, reference: pl.LazyFrame) -> boo
     return lazy_kind(plan, feature, reference) == "numerical"
 
 
-def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_rows: int,
-              on_feature: Callable[[str], None] | None) -> tuple[list[SignalResult], list[str]]:
-    """The results of the features split by value range (one each) and the features left to compute whole."""
+@dataclass(frozen=True)
+class _Scans:
+    """Both windows scanned (nothing read), their unparsed-timestamp counts and each feature's kind."""
+
+    reference: pl.LazyFrame
+    production: pl.LazyFrame
+    unparsed: dict[str, int]
+    kinds: dict[str, str | None]
+
+
+def _scans(plan: SignalPlan, present: list[str]) -> _Scans | None:
+    """The windows of ``present`` as scans; None when a window can only be read whole."""
     assert plan.production is not None
     assert plan.reference is not None
     ref_scan, prod_scan = plan.reference.scan(present), plan.production.scan(present)
     if ref_scan is None or prod_scan is None:
-        return [], present
+        return None
     (reference, ref_unparsed), (production, prod_unparsed) = ref_scan, prod_scan
-    kinds = {f: lazy_kind(plan, f, reference) for f in present}
-    numerical = [f for f in present if kinds[f] == "numerical"]
-    counted = [f for f in present if kinds[f] == "categorical"]
+    unparsed = {side: n for side, n in (("production", prod_unparsed), ("reference", ref_unparsed)) if n}
+    return _Scans(reference, production, unparsed, {f: lazy_kind(plan, f, reference) for f in present})
+
+
+def _by_range(plan: SignalPlan, info: SignalInfo, present: list[str], budget_rows: int,
+              on_feature: Callable[[str], None] | None) -> tuple[list[SignalResult], list[str]]:
+    """The results of the features split by value range (one each) and the features left to compute whole."""
+    scans = _scans(plan, present)
+    if scans is None:
+        return [], present
+    reference, production, unparsed = scans.reference, scans.production, scans.unparsed
+    numerical = [f for f in present if scans.kinds[f] == "numerical"]
+    counted = [f for f in present if scans.kinds[f] == "categorical"]
     # one pass of every feature's counts; the samples have passes of their own (taken in this pass through
     # pl.collect_all, polars would cache the frame of all these columns to share its scan)
     ref_stats, prod_stats = side_stats(reference, numerical), side_stats(production, numerical)
     split = [f for f in numerical if needs_split(ref_stats[f], prod_stats[f])]
-    unparsed = {side: n for side, n in (("production", prod_unparsed), ("reference", ref_unparsed)) if n}
     # phase 1 of every split feature at once: each round's counts below in one pass per side
     summaries = summarize_all(reference, production, {f: (ref_stats[f], prod_stats[f]) for f in split},
                               budget_rows=budget_rows)
@@ -216,15 +235,11 @@ def _by_chunks(plan: SignalPlan, info: SignalInfo, present: list[str], budget_ro
                on_feature: Callable[[str], None] | None) -> tuple[list[SignalResult], list[str]]:
     """The results of the features computed from chunks of their rows (``SignalInfo.chunked``: one each,
     each side streamed by polars in chunks), and the features left to compute whole (not monitored)."""
-    assert plan.production is not None
-    assert plan.reference is not None
     assert info.chunked is not None
-    ref_scan, prod_scan = plan.reference.scan(present), plan.production.scan(present)
-    if ref_scan is None or prod_scan is None:
+    scans = _scans(plan, present)
+    if scans is None:
         return [], present
-    (reference, ref_unparsed), (production, prod_unparsed) = ref_scan, prod_scan
-    unparsed = {side: n for side, n in (("production", prod_unparsed), ("reference", ref_unparsed)) if n}
-    kinds = {f: lazy_kind(plan, f, reference) for f in present}
+    reference, production, unparsed, kinds = scans.reference, scans.production, scans.unparsed, scans.kinds
     schemas = reference.collect_schema(), production.collect_schema()
     rows = max(10_000, int(budget_rows * CHUNK_SHARE))
 

@@ -29,6 +29,20 @@ def _signals(run: dict[str, Any]) -> dict[str, Any]:
             for name, signal in run["signals"].items()}
 
 
+def _spy_chunks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The features ``bounded`` computes from chunks of rows, as they are computed."""
+    chunked: list[str] = []
+    by_chunks = bounded._by_chunks
+
+    def spy(plan: Any, info: Any, present: list[str], *args: Any) -> Any:
+        results, rest = by_chunks(plan, info, present, *args)
+        chunked.extend(f for f in present if f not in rest)
+        return results, rest
+
+    monkeypatch.setattr(bounded, "_by_chunks", spy)
+    return chunked
+
+
 def test_tiny_budget_gives_the_in_memory_run(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     loaded = load_file(demo / "monitor.yaml")
     plan, whole = run_local(loaded, FIRE, LocalStore(tmp_path / "whole"), memory_mb=100_000)
@@ -52,18 +66,10 @@ def test_tiny_budget_gives_the_in_memory_run(demo: Path, tmp_path: Path, monkeyp
         counted.append(column)
         return streamed(frame, column)
 
-    chunked: list[str] = []
-    by_chunks = bounded._by_chunks
-
-    def spy_chunks(plan: Any, info: Any, present: list[str], *args: Any) -> Any:
-        results, rest = by_chunks(plan, info, present, *args)
-        chunked.extend(f for f in present if f not in rest)
-        return results, rest
-
     monkeypatch.setattr(bounded, "compute_signal", spy_compute)
     monkeypatch.setattr(bounded, "split_numerical_drift", spy_split)
     monkeypatch.setattr(bounded, "streamed_distinct_counts", spy_counts)
-    monkeypatch.setattr(bounded, "_by_chunks", spy_chunks)
+    chunked = _spy_chunks(monkeypatch)
     _, small = run_local(loaded, FIRE, LocalStore(tmp_path / "small"), memory_mb=1)
     assert "amount" in ranged
     assert "fraud_score" in ranged
@@ -147,16 +153,13 @@ def test_value_ranges_keep_every_hook_of_compute_signal(tmp_path: Path, features
     assert list(small.features) == list(whole.features)
 
 
-def test_durable_batches_give_one_unsupported_column_note(tmp_path: Path) -> None:
-    """One feature per ``compute_signal`` activity: each batch with an unsupported column notes its own;
-    the merged signal (``finish_step``'s ``_signal_result``) has one note naming both, as a local run."""
+def _one_feature_activities(plan: Any, tmp_path: Path) -> tuple[Any, LocalStore, Any]:
+    """Every ``compute_signal`` activity of ``plan``'s one signal, one feature each, and the merged result
+    (``finish_step``'s ``_signal_result``): the run plan, the store and the merged ``SignalResult``."""
     from monitoring.run import durable
-    from monitoring.run.compute import compute_signal
     from monitoring.storage.base import write_json
 
-    plan = _hooks_plan(tmp_path)
-    run_plan = durable.RunPlan(monitor=plan.monitor or "hooks", fire_time=FIRE, definition_version="1",
-                               signals=[plan])
+    run_plan = durable.RunPlan(monitor=plan.monitor or "hooks", fire_time=FIRE, definition_version="1", signals=[plan])
     store = LocalStore(tmp_path / "durable")
     path = f"{run_plan.prefix}/plan.json"
     write_json(store, path, run_plan.model_dump(mode="json"))
@@ -164,10 +167,21 @@ def test_durable_batches_give_one_unsupported_column_note(tmp_path: Path) -> Non
     for b in range(batches):
         durable.compute_step(durable.BatchRef(plan_path=path, signal=plan.name, batch=b, batches=batches,
                                               features_per_activity=1), store=store)
+    request = durable.CompleteRequest(instance_id="i", plan_path=path, started_at=FIRE, features_per_activity=1)
+    return run_plan, store, durable._signal_result(run_plan, plan, request, store)
+
+
+def test_durable_batches_give_one_unsupported_column_note(tmp_path: Path) -> None:
+    """One feature per ``compute_signal`` activity: each batch with an unsupported column notes its own;
+    the merged signal (``finish_step``'s ``_signal_result``) has one note naming both, as a local run."""
+    from monitoring.run import durable
+    from monitoring.run.compute import compute_signal
+
+    plan = _hooks_plan(tmp_path)
+    run_plan, store, merged = _one_feature_activities(plan, tmp_path)
+    batches = len(plan.features)
     parts = [json.loads(store.read_bytes(durable.part_path(run_plan, plan.name, b)) or b"{}") for b in range(batches)]
     assert sum(n.startswith("not monitored (unsupported column type)") for p in parts for n in p["notes"]) == 2
-    request = durable.CompleteRequest(instance_id="i", plan_path=path, started_at=FIRE, features_per_activity=1)
-    merged = durable._signal_result(run_plan, plan, request, store)
     unsupported = [n for n in merged.notes if n.startswith("not monitored (unsupported column type)")]
     assert unsupported == ["not monitored (unsupported column type): z1, z2"]
     assert sorted(merged.notes) == sorted(compute_signal(plan).notes)  # each note once
@@ -238,31 +252,12 @@ def test_data_quality_from_chunks_in_durable_activities_gives_the_in_memory_resu
     """A data quality signal whose one column does not fit ACTIVITY_MEMORY_MB: each ``compute_signal``
     activity computes its feature from chunks of rows (nulls, NaN, inf, unparsed timestamps, a missing and
     an unsupported column among them); merged, the signal equals the in-memory one but for the profiles."""
-    from monitoring.run import durable
     from monitoring.run.compute import compute_signal
-    from monitoring.storage.base import write_json
 
     plan = _hooks_plan(tmp_path, signal_type="data_quality")
     monkeypatch.setenv("ACTIVITY_MEMORY_MB", "1")
-    chunked: list[str] = []
-    by_chunks = bounded._by_chunks
-
-    def spy(plan: Any, info: Any, present: list[str], *args: Any) -> Any:
-        results, rest = by_chunks(plan, info, present, *args)
-        chunked.extend(f for f in present if f not in rest)
-        return results, rest
-
-    monkeypatch.setattr(bounded, "_by_chunks", spy)
-    run_plan = durable.RunPlan(monitor=plan.monitor or "hooks", fire_time=FIRE, definition_version="1", signals=[plan])
-    store = LocalStore(tmp_path / "durable")
-    path = f"{run_plan.prefix}/plan.json"
-    write_json(store, path, run_plan.model_dump(mode="json"))
-    batches = len(plan.features)
-    for b in range(batches):
-        durable.compute_step(durable.BatchRef(plan_path=path, signal=plan.name, batch=b, batches=batches,
-                                              features_per_activity=1), store=store)
-    request = durable.CompleteRequest(instance_id="i", plan_path=path, started_at=FIRE, features_per_activity=1)
-    merged = durable._signal_result(run_plan, plan, request, store).model_dump(mode="json")
+    chunked = _spy_chunks(monkeypatch)
+    merged = _one_feature_activities(plan, tmp_path)[2].model_dump(mode="json")
     whole = compute_signal(plan).model_dump(mode="json")
     assert sorted(chunked) == ["c", "x", "y"]
     for fr in whole["features"].values():
