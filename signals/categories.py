@@ -40,23 +40,20 @@ def category_keys(series: pl.Series) -> pl.Series:
     ).to_series().alias(series.name)
 
 
-def _counted(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    return frame.select(pl.col(column).alias("value")).group_by("value").len()
-
-
 def _split(counted: pl.DataFrame, name: str) -> tuple[pl.Series, np.ndarray]:
     return counted.get_column("value").alias(name), counted.get_column("len").to_numpy()
 
 
 def distinct_counts(series: pl.Series) -> tuple[pl.Series, np.ndarray]:
     """Each distinct value of a column (null and NaN among them) and its count."""
-    return _split(_counted(series.to_frame("column").lazy(), "column").collect(), series.name)
+    return _split(series.alias("value").value_counts(name="len"), series.name)
 
 
 def streamed_distinct_counts(frame: pl.LazyFrame, column: str) -> tuple[pl.Series, np.ndarray]:
     """``distinct_counts`` of a column of a scanned frame by polars' streaming engine, without the column
     in memory: memory follows its distinct values, not its rows."""
-    return _split(_counted(frame, column).collect(engine="streaming"), column)
+    counted = frame.select(pl.col(column).alias("value")).group_by("value").len()
+    return _split(counted.collect(engine="streaming"), column)
 
 
 def keyed_counts(values: pl.Series, counts: np.ndarray) -> tuple[dict[str, int], int]:
@@ -79,10 +76,15 @@ def text_counts(values: pl.Series, counts: np.ndarray) -> tuple[dict[str, int], 
 
 
 def _summed(keys: pl.Series, counts: np.ndarray) -> tuple[dict[str, int], int]:
-    frame = pl.DataFrame({"key": keys, "count": counts})
-    nulls = int(frame.filter(pl.col("key").is_null()).get_column("count").sum())
-    summed = frame.drop_nulls("key").group_by("key").agg(pl.col("count").sum())
-    return dict(zip(summed.get_column("key").to_list(), summed.get_column("count").to_list(), strict=True)), nulls
+    """Counts by key (distinct values can share one: NaN and null, -0.0 and 0.0) and the nulls' count."""
+    out: dict[str, int] = {}
+    nulls = 0
+    for key, count in zip(keys.to_list(), counts.tolist(), strict=True):
+        if key is None:
+            nulls += count
+        else:
+            out[key] = out.get(key, 0) + count
+    return out, nulls
 
 
 __all__ = ["category_keys", "distinct_counts", "keyed_counts", "streamed_distinct_counts", "text_counts"]
