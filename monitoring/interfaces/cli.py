@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -109,11 +110,18 @@ def _run(file: Path, at: datetime, out: Path, console: Console, *, fire_time: da
     return _exit_code(run, loaded.schedule.create_monitor.alerts)
 
 
-def _plain_progress(console: Console) -> dict[str, Any]:
-    """Callbacks that print one line per planned signal and one when each finishes its features (for logs
-    and pipes, where a progress bar would be invisible)."""
+#: Seconds between two progress lines of a signal in logs and pipes (a long run is not silent for longer).
+PROGRESS_EVERY_S = 30.0
+
+
+def _plain_progress(console: Console, clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
+    """Callbacks that print one line per planned signal, one when each finishes its features, and one every
+    ``PROGRESS_EVERY_S`` while a signal is still computing (for logs and pipes, where a progress bar would
+    be invisible; a feature split by value range over 100M rows takes minutes)."""
     totals: dict[str, int] = {}
     done: dict[str, int] = {}
+    started = clock()
+    shown: dict[str, float] = {}
 
     def on_plan(plan: RunPlan) -> None:
         console.print(f"computing {len(plan.signals)} signal(s) of {plan.monitor} at {plan.fire_time:%Y-%m-%d %H:%M}"
@@ -124,8 +132,15 @@ def _plain_progress(console: Console) -> dict[str, Any]:
 
     def on_feature(signal: str, feature: str) -> None:
         done[signal] += 1
+        now = clock()
         if done[signal] == totals.get(signal):
             console.print(f"  {signal}: {done[signal]} feature(s) done", highlight=False)
+        elif now - shown.get(signal, started) >= PROGRESS_EVERY_S:
+            console.print(f"  {signal}: {done[signal]} of {totals.get(signal, '?')} feature(s) done after "
+                          f"{now - started:.0f} s", highlight=False)
+        else:
+            return
+        shown[signal] = now
 
     return {"on_plan": on_plan, "on_feature": on_feature}
 

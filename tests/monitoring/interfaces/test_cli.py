@@ -76,6 +76,26 @@ def test_plain_progress_lines_when_not_a_terminal(ran: tuple[int, str, Path]) ->
     assert "data-drift: " in text
 
 
+def test_plain_progress_speaks_every_thirty_seconds_of_a_long_signal() -> None:
+    """In logs a signal whose features take minutes (value ranges over 100M rows) is not silent: a line
+    every ``PROGRESS_EVERY_S`` with the count done and the seconds, then the final line."""
+    from types import SimpleNamespace
+
+    from monitoring.interfaces import cli
+
+    now = [0.0]
+    console = _console(100)
+    callbacks = cli._plain_progress(console, clock=lambda: now[0])
+    callbacks["on_plan"](SimpleNamespace(monitor="m", fire_time=datetime(2026, 1, 1, tzinfo=UTC),
+                                         signals=[SimpleNamespace(name="drift", features=["a", "b", "c", "d"])]))
+    for seconds, feature in ((10.0, "a"), (31.0, "b"), (45.0, "c"), (70.0, "d")):
+        now[0] = seconds
+        callbacks["on_feature"]("drift", feature)
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines == ["computing 1 signal(s) of m at 2026-01-01 00:00 UTC",
+                     "  drift: 2 of 4 feature(s) done after 31 s", "  drift: 4 feature(s) done"]
+
+
 def test_the_outbox_is_inside_the_results_folder(ran: tuple[int, str, Path]) -> None:
     _, _, out = ran
     assert list((out / "_outbox").glob("*.eml"))
