@@ -266,7 +266,8 @@ def _counted(plan: SignalPlan, info: SignalInfo, feature: str, frames: tuple[pl.
     counts are sums: exactly the in-memory result, in memory that follows the categories, not the rows)."""
     ref, prod = (streamed_distinct_counts(frame, feature) for frame in frames)
     result = counted_categorical_drift(ref, prod, thresholds=plan.thresholds.get("categorical", {}),
-                                       significance=significance_of(plan.options), profile=info.profiled)
+                                       significance=significance_of(plan.options), profile=info.profiled,
+                                       pool_sparse=plan.options.get("pool_sparse"))
     return one_feature_result(plan, feature, result, rows=(int(ref[1].sum()), int(prod[1].sum())),
                               unparsed=unparsed)
 
