@@ -13,6 +13,7 @@ categorical type (not only strings). All three rates share one denominator: the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -225,6 +226,16 @@ def _merged(parts: Sequence[_Reference], *, kind: FeatureKind) -> _Reference:
                       at_hi=sum(p.at_hi for p in found if p.hi == hi), finite=sum(p.finite for p in found))
 
 
+def _own_count(ref: Conformed, *, kind: FeatureKind) -> _Counts:
+    """One reference chunk's counts against the whole reference's own statistics, known without them: its
+    finite values lie within its own [min, max], so out of bounds are its infinite valid values; its valid
+    values' keys are among its own categories, so none is out of bounds (``_summed`` makes it None when
+    the bounds or categories are undefined)."""
+    counts = _count(ref, kind=kind, bounds=(-math.inf, math.inf), categories=None)  # only inf is outside
+    oob = counts.out_of_bounds if kind == "numerical" else 0
+    return _Counts(rows=counts.rows, null=counts.null, type_error=counts.type_error, out_of_bounds=oob)
+
+
 def _count(column: Conformed, *, kind: FeatureKind, bounds: tuple[float, float] | None,
            categories: pl.Series | None) -> _Counts:
     """Null, type error and out-of-bounds counts of one conformed column against the reference stats."""
@@ -300,36 +311,36 @@ def feature_quality(reference: pl.Series, production: pl.Series, *, kind: Featur
     (leave-one-out for out of bounds, ``signals.rates``) and breach also needs the one-sided test of
     ``signals.rates.rate_pvalue`` to be significant after correction across the signal's features.
     """
-    ref = conform(reference, reference.dtype)
-    return _quality(lambda: [ref], [conform(production, reference.dtype)], kind=kind, thresholds=thresholds,
-                    significance=significance, dtypes=(reference.dtype, production.dtype))
+    return _quality([conform(reference, reference.dtype)], [conform(production, reference.dtype)], kind=kind,
+                    thresholds=thresholds, significance=significance, dtypes=(reference.dtype, production.dtype))
 
 
-def chunked_feature_quality(reference: Callable[[], Iterable[pl.Series]], production: Iterable[pl.Series], *,
+def chunked_feature_quality(reference: Iterable[pl.Series], production: Iterable[pl.Series], *,
                             kind: FeatureKind, thresholds: Mapping[str, float], dtypes: tuple[pl.DataType, pl.DataType],
                             significance: Significance | None = DEFAULT_SIGNIFICANCE) -> FeatureResult:
     """``feature_quality`` of a feature read in chunks of rows, with exactly its result: every count is a sum
-    over rows and every reference statistic merges over chunks (``_Reference``). ``reference`` gives a
-    fresh iterator of the reference's chunks, read twice (its statistics, then its counts against them);
-    ``production``'s chunks are read once. ``dtypes``: the reference's and production's column types."""
+    over rows and every reference statistic merges over chunks (``_Reference``). Each side's chunks are
+    read once. ``dtypes``: the reference's and production's column types."""
     ref_dtype = dtypes[0]
-    return _quality(lambda: (conform(c, ref_dtype) for c in reference()), (conform(c, ref_dtype) for c in production),
+    return _quality((conform(c, ref_dtype) for c in reference), (conform(c, ref_dtype) for c in production),
                     kind=kind, thresholds=thresholds, significance=significance, dtypes=dtypes)
 
 
-def _quality(reference: Callable[[], Iterable[Conformed]], production: Iterable[Conformed], *, kind: FeatureKind,
+def _quality(reference: Iterable[Conformed], production: Iterable[Conformed], *, kind: FeatureKind,
              thresholds: Mapping[str, float], dtypes: tuple[pl.DataType, pl.DataType],
              significance: Significance | None) -> FeatureResult:
     """The feature's result from its conformed chunks (the whole column is one chunk)."""
-    stats = _merged([_reference_part(c, kind=kind) for c in reference()], kind=kind)
+    parts, own = [], []
+    for chunk in reference:
+        parts.append(_reference_part(chunk, kind=kind))
+        own.append(_own_count(chunk, kind=kind))
+    stats = _merged(parts, kind=kind)
     bounds = stats.bounds if kind == "numerical" else None
     categories = stats.categories if kind == "categorical" else None
-
-    def counts(chunks: Iterable[Conformed]) -> _Counts:
-        return _summed((_count(c, kind=kind, bounds=bounds, categories=categories) for c in chunks),
-                       bounded=(bounds if kind == "numerical" else categories) is not None)
-
-    ref_counts, prod_counts = counts(reference()), counts(production)
+    bounded = (bounds if kind == "numerical" else categories) is not None
+    ref_counts = _summed(own, bounded=bounded)
+    prod_counts = _summed((_count(c, kind=kind, bounds=bounds, categories=categories) for c in production),
+                          bounded=bounded)
     ref_rates, prod_rates = ref_counts.rates(), prod_counts.rates()
     undefined_oob = ("reference has no finite values: its bounds are undefined" if kind == "numerical"
                      else "reference has no non-null values: its categories are undefined")

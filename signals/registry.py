@@ -43,7 +43,7 @@ ColumnsFunction = Callable[[Sequence[str], Mapping[str, Any], "str | None"],
 #: ``merge(signal_type, batch results)``: one result from the results of the feature batches.
 MergeFunction = Callable[[str, "list[SignalResult]"], SignalResult]
 #: ``chunked(reference_chunks, production_chunks, *, kind, thresholds, dtypes, significance)``: one feature
-#: from chunks of its rows (``signals.quality.chunked_feature_quality``).
+#: from chunks of its rows, each side's read once (``signals.quality.chunked_feature_quality``).
 ChunkedFunction = Callable[..., FeatureResult]
 
 

@@ -250,7 +250,7 @@ def _by_chunks(plan: SignalPlan, info: SignalInfo, present: list[str], budget_ro
     for f, kind in kinds.items():
         if kind is None:
             continue
-        result = info.chunked(lambda f=f: chunks(reference, f), chunks(production, f), kind=kind,
+        result = info.chunked(chunks(reference, f), chunks(production, f), kind=kind,
                               thresholds=plan.thresholds.get(kind, {}), dtypes=(schemas[0][f], schemas[1][f]),
                               significance=significance_of(plan.options))
         results.append(one_feature_result(plan, f, result, rows=(result.row_counts["reference"],

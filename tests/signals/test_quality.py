@@ -199,8 +199,7 @@ def test_chunked_feature_quality_is_feature_quality(kind: str, reference: list[A
     thresholds = {"null_value_rate": 0.01, "data_type_error_rate": 0.0, "out_of_bounds_rate": 0.0}
     for significance in (None, DEFAULT):
         whole = feature_quality(ref, prod, kind=kind, thresholds=thresholds, significance=significance)
-        pieces = _pieces(ref, rng)
-        chunked = chunked_feature_quality(lambda pieces=pieces: iter(pieces), _pieces(prod, rng), kind=kind,
+        chunked = chunked_feature_quality(_pieces(ref, rng), _pieces(prod, rng), kind=kind,
                                           thresholds=thresholds, dtypes=(ref.dtype, prod.dtype),
                                           significance=significance)
         assert chunked.model_dump(mode="json") == whole.model_dump(mode="json")
