@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy import stats
 
 from signals.importance import Importance, ImportanceConfig, ImportanceError, feature_importance
 from signals.info import GREATER_IS_BETTER, FeatureKind
@@ -84,6 +83,7 @@ def normalized_discounted_cumulative_gain(relevance: np.ndarray, score: np.ndarr
 
 def _ranks(values: npt.ArrayLike) -> list[int]:
     """1 for the most important; equal importances share the best rank of their group."""
+    from scipy import stats
     return [int(r) for r in stats.rankdata(-np.asarray(values, dtype=np.float64), method="min")]
 
 

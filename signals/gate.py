@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from signals.info import CORRECTIONS, DEFAULT_SIGNIFICANCE, Correction, Significance
 from signals.results import FeatureResult, MetricResult, SignalResult
@@ -34,6 +33,7 @@ AUTO = "auto"
 
 def adjust_pvalues(pvalues: Sequence[float], correction: Correction = "holm") -> np.ndarray:
     """Multiplicity-adjusted p-values, in the order given (see the module docstring)."""
+    from scipy import stats
     p = np.asarray(pvalues, dtype=float)
     if len(p) == 0:
         return p

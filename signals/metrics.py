@@ -8,12 +8,15 @@ tests check each against the plain scipy call on the same data.
 
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
-from scipy.spatial import distance
+
+#: The scipy modules this package imports where it uses them (``import scipy.stats`` alone takes ~1 s, so
+#: loading the package, and the command line that does, does not pay it).
+SCIPY_MODULES = ("scipy.stats", "scipy.special", "scipy.spatial.distance")
 
 #: ``ks_2samp(method="auto")`` switches from the exact to the asymptotic p-value above this size.
 KS_EXACT_MAX_N = 10_000
@@ -147,6 +150,7 @@ def jensen_shannon_distance(reference_counts: np.ndarray, production_counts: np.
     >>> round(jensen_shannon_distance(np.array([1, 0]), np.array([0, 1])), 6)
     1.0
     """
+    from scipy.spatial import distance
     p = reference_counts / reference_counts.sum()
     q = production_counts / production_counts.sum()
     return float(distance.jensenshannon(p, q, base=2))
@@ -267,6 +271,7 @@ def ks_two_sample_pvalue(reference: np.ndarray, production: np.ndarray, *, gap: 
     >>> ks_two_sample_pvalue(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]))
     1.0
     """
+    from scipy import stats
     n, m = len(reference), len(production)
     gap = gap or EcdfGap.of(reference, production)
     if max(n, m) <= KS_EXACT_MAX_N:
@@ -284,6 +289,7 @@ def ks_two_sample_pvalue(reference: np.ndarray, production: np.ndarray, *, gap: 
 def ks_asymptotic_pvalue(d: float, n: int, m: int) -> float:
     """``ks_2samp``'s p-value above the exact method's limit, from D and the sizes alone:
     ``kstwo.sf(D, round(n m / (n + m)))``, with scipy's slowest branch evaluated by :func:`smirnov_sum`."""
+    from scipy import stats
     big, small = max(n, m), min(n, m)
     en = float(np.round(big * small / (big + small)))
     if SMIRNOV_SUM_MIN_N < en <= SMIRNOV_EXACT_MAX_N and 2.2 <= en * d * d < SMIRNOV_SUM_MAX_ND2 and d < 0.5:
@@ -315,6 +321,7 @@ def smirnov_sum(n: int, e: float) -> float:
     >>> round(smirnov_sum(3, 0.5), 12)  # (1/2) (2 (1/2)**3 + 3 (1/6)**2)
     0.166666666667
     """
+    from scipy import stats
     j = np.arange(math.floor(n * (1.0 - e)) + 1, dtype=np.float64)
     q = j / n
     q += e
@@ -339,6 +346,7 @@ def chi_squared_pvalue(reference_counts: np.ndarray, production_counts: np.ndarr
     >>> chi_squared_pvalue(np.array([10, 20]), np.array([10, 20]))
     1.0
     """
+    from scipy import stats
     if min_expected > 0:
         reference_counts, production_counts = pool_sparse(reference_counts, production_counts,
                                                           min_expected=min_expected)
@@ -348,12 +356,19 @@ def chi_squared_pvalue(reference_counts: np.ndarray, production_counts: np.ndarr
     return float(stats.chi2_contingency(table, correction=False).pvalue)
 
 
+def preload() -> None:
+    """Import ``SCIPY_MODULES`` now, e.g. from a thread while a run reads its windows."""
+    for name in SCIPY_MODULES:
+        importlib.import_module(name)
+
+
 __all__ = [
     "EcdfGap",
     "KS_EXACT_MAX_N",
     "SMIRNOV_EXACT_MAX_N",
     "SMIRNOV_SUM_MAX_ND2",
     "SMIRNOV_SUM_MIN_N",
+    "SCIPY_MODULES",
     "bin_counts",
     "chi_squared_pvalue",
     "ks_asymptotic_pvalue",
@@ -362,6 +377,7 @@ __all__ = [
     "normalized_wasserstein_distance",
     "pool_sparse",
     "population_stability_index",
+    "preload",
     "quantile_edges",
     "smirnov_sum",
     "sturges_edges",

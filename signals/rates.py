@@ -26,11 +26,10 @@ test is one-sided:
 
 from __future__ import annotations
 
-from scipy import stats
-
 
 def rate_pvalue(x_p: int, n_p: int, x_r: float, n_r: int, *, delta: float = 0.0) -> float:
     """One-sided p-value of "production's rate exceeds the reference's plus ``delta``" (see module)."""
+    from scipy import stats
     if n_p == 0 or n_r == 0:
         return 1.0
     if delta <= 0:

@@ -15,26 +15,25 @@ Drawing is the report's main cost, so each chart is built for one pass of matplo
 
 from __future__ import annotations
 
+import importlib
 import io
 import itertools
 import math
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib import rc_context
-from matplotlib.dates import date2num
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import PathPatch
-from matplotlib.path import Path
-from matplotlib.textpath import text_to_path
-from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
 from monitoring.text import fmt_number
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from matplotlib.figure import Figure
 
 REFERENCE, PRODUCTION, THRESHOLD, BREACH = "#8c959f", "#0969da", "#cf222e", "#cf222e"
 FONT, SIZE, TITLE_SIZE, LEGEND_SIZE = "DejaVu Sans", 8.5, 9.0, 8.0
@@ -59,11 +58,20 @@ _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _GEOMETRY = re.compile(r'(\s(?:d|transform|x|y|width|height)=")([^"]*)"')
 _NUMBER = re.compile(r"-?\d+\.\d+")
 _GROUP_ID = re.compile(r' id="(?:patch|line2d|text|xtick|ytick|axes|figure|legend|matplotlib\.axis)_\d+"')
-_BAR_CODES = (Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY)
+
+
+def _style() -> AbstractContextManager[Any]:
+    """The charts' rcParams. matplotlib is imported where it is used, so that loading this module (and the
+    command line) does not pay its ~0.6 s import: a local run loads it in the background while it reads."""
+    from matplotlib import rc_context
+
+    return rc_context(_STYLE)
 
 
 def _figure(width: float, height: float) -> tuple[Figure, Any]:
     """A figure of one plot area whose margins ``_fit`` sets."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=72)
     return fig, fig.add_subplot()
 
@@ -71,7 +79,7 @@ def _figure(width: float, height: float) -> tuple[Figure, Any]:
 def render(figure: Figure, label: str, fmt: str = "svg") -> str | bytes:
     """The figure as inline SVG markup (``role="img"`` with ``label``), or PNG bytes for ``fmt="png"``."""
     buffer = io.BytesIO()
-    with rc_context(_STYLE):
+    with _style():
         figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None,
                        dpi=144 if fmt == "png" else 72)
     if fmt == "png":
@@ -107,9 +115,13 @@ def _label(text: Any, width: float = LABEL_WIDTH, size: float = SIZE) -> str:
     return line[:low] + "…"
 
 
+@lru_cache(maxsize=4096)
 def _extent(text: str, size: float = SIZE) -> tuple[float, float]:
     """Width and height in points of one line of text (its height at least that of "lp", as matplotlib's
     ``Text`` pads every line)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
     if not text:
         return 0.0, 0.0
     font = FontProperties(family=FONT, size=size)
@@ -143,6 +155,8 @@ def _fit(fig: Figure, ax: Any, *, left: Sequence[str] = (), ylabel: str = "", bo
 
 def _scale(ax: Any, axis: str, low: float, high: float) -> list[str]:
     """The limits and up to 6 round ticks of a value axis; its tick labels."""
+    from matplotlib.ticker import MaxNLocator
+
     if not high > low:
         low, high = (low - 0.5, high + 0.5) if low == 0 else (low - abs(low) * 0.05, high + abs(high) * 0.05)
     span = (high - low) * 1e-9
@@ -161,6 +175,9 @@ def _bars(ax: Any, starts: ArrayLike, thickness: ArrayLike, lengths: ArrayLike, 
           color: str | None, horizontal: bool = False, label: str | None = None) -> None:
     """Bars as one compound path: bar i covers ``[starts[i], starts[i] + thickness[i]]`` across and
     ``[0, lengths[i]]`` along the value axis (y, or x when ``horizontal``)."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path
+
     across = np.asarray(starts, dtype=float)
     if across.size == 0:
         return
@@ -169,7 +186,8 @@ def _bars(ax: Any, starts: ArrayLike, thickness: ArrayLike, lengths: ArrayLike, 
     zero = np.zeros_like(values)
     corners = [(across, zero), (ends, zero), (ends, values), (across, values), (across, zero)]
     xy = np.stack([np.stack((b, a) if horizontal else (a, b), axis=-1) for a, b in corners], axis=1)
-    ax.add_patch(PathPatch(Path(xy.reshape(-1, 2), np.tile(_BAR_CODES, across.size)), facecolor=color,
+    codes = (Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY)
+    ax.add_patch(PathPatch(Path(xy.reshape(-1, 2), np.tile(codes, across.size)), facecolor=color,
                            edgecolor="none", linewidth=0, label=label))
 
 
@@ -202,7 +220,7 @@ def numerical_distribution(feature: str, profile: dict[str, Any] | None, histogr
     (so the bulk of the values is not in one bar), else the signal's equal-width bins."""
     quantiles = (profile or {}).get("quantile_bins")
     skewed = profile is not None and abs(profile.get("skewness") or 0.0) > 1.0 and quantiles
-    with rc_context(_STYLE):
+    with _style():
         fig, ax = _figure(5.4, 2.1)
         if skewed or (quantiles and not histogram):
             assert quantiles is not None
@@ -253,7 +271,7 @@ def categorical_distribution(feature: str, profile: dict[str, Any] | None, histo
         return None
     labels = [_label(n, LABEL_WIDTH - _extent(" (new)")[0]) + " (new)" if n in new else _label(n) for n in names]
     xlabel = f"% of rows ({feature})"
-    with rc_context(_STYLE):
+    with _style():
         fig, ax = _figure(5.4, 0.5 + 0.24 * max(len(labels), 2))
         values = _paired_bars(ax, ref, prod, horizontal=True)
         ax.set_yticks(range(len(labels)), labels)
@@ -267,6 +285,8 @@ def categorical_distribution(feature: str, profile: dict[str, Any] | None, histo
 
 def _time_ticks(times: Sequence[datetime]) -> tuple[list[float], list[str]]:
     """Up to 4 of the runs' times as ticks (3 when they differ in time of day, whose labels are longer)."""
+    from matplotlib.dates import date2num
+
     same_time = len({t.time() for t in times}) == 1
     chosen = sorted({round(i) for i in np.linspace(0, len(times) - 1, min(len(times), 4 if same_time else 3))})
     return ([float(date2num(times[i])) for i in chosen],
@@ -276,8 +296,10 @@ def _time_ticks(times: Sequence[datetime]) -> tuple[list[float], list[str]]:
 def trend(title: str, times: Sequence[datetime], values: Sequence[float | None], threshold: float | None,
           *, fmt: str = "svg") -> str | bytes:
     """A metric over runs with its threshold as a dashed line."""
+    from matplotlib.dates import date2num
+
     points = [(t, v) for t, v in zip(times, values, strict=True) if v is not None and math.isfinite(v)]
-    with rc_context(_STYLE):
+    with _style():
         fig, ax = _figure(3.6, 1.7)
         ticks, labels = _time_ticks([t for t, _ in points] or list(times[:1]))
         if points:
@@ -308,7 +330,7 @@ def value_bars(title: str, rows: Sequence[tuple[str, float | None, float | None,
     if not shown:
         return None
     label = f"{xlabel} (black tick: threshold; red bar: breached)"
-    with rc_context(_STYLE):
+    with _style():
         fig, ax = _figure(5.4, 0.55 + 0.22 * max(len(shown), 2))
         for breached, color in ((True, BREACH), (False, PRODUCTION)):
             chosen = [(i, r[1]) for i, r in enumerate(shown) if r[3] is breached]
@@ -331,7 +353,7 @@ def importance_bars(rows: Sequence[dict[str, Any]], *, fmt: str = "svg") -> str 
         return None
     rows = list(rows)[:15]
     labels = [_label(r["feature"]) for r in rows]
-    with rc_context(_STYLE):
+    with _style():
         fig, ax = _figure(5.4, 0.5 + 0.24 * max(len(rows), 2))
         values = _paired_bars(ax, [r.get("reference") or 0.0 for r in rows],
                               [r.get("production") or 0.0 for r in rows], horizontal=True)
@@ -347,7 +369,7 @@ def confusion_matrix(classes: Sequence[Any], matrix: Sequence[Sequence[int]], *,
     width = 1.6 + 0.55 * k
     across = [_label(c, 0.95 * 72 * 0.55) for c in classes]  # a column is 0.55 inch wide
     down = [_label(c, 0.3 * 72 * width) for c in classes]
-    with rc_context(_STYLE):
+    with _style():
         fig, ax = _figure(width, 0.9 + 0.45 * k)
         ax.imshow(matrix, cmap="Blues")
         top = max((max(r) for r in matrix), default=0) or 1
@@ -361,5 +383,14 @@ def confusion_matrix(classes: Sequence[Any], matrix: Sequence[Sequence[int]], *,
         return render(fig, "confusion matrix", fmt)
 
 
+def preload() -> None:
+    """Import matplotlib and its SVG and PNG renderers and load the font, e.g. from a thread while a run
+    computes (the first chart would otherwise pay ~0.8 s for them)."""
+    importlib.import_module("matplotlib.figure")
+    importlib.import_module("matplotlib.backends.backend_svg")
+    importlib.import_module("matplotlib.backends.backend_agg")
+    _extent("lp")
+
+
 __all__ = ["LABEL_WIDTH", "categorical_distribution", "confusion_matrix", "importance_bars", "numerical_distribution",
-           "render", "trend", "value_bars"]
+           "preload", "render", "trend", "value_bars"]

@@ -194,4 +194,12 @@ def write_report(store: Store, prefix: str, run: Mapping[str, Any]) -> str:
     return store.location(f"{prefix}/report.html")
 
 
-__all__ = ["environment", "metric_trend", "read_history", "render_report", "write_report"]
+def preload() -> None:
+    """Load what a report draws with (``charts.preload``) and compile its templates, e.g. from a thread while
+    a run computes."""
+    charts.preload()
+    for name in ("report.html.j2", "overview.html.j2"):
+        environment().get_template(name)
+
+
+__all__ = ["environment", "metric_trend", "preload", "read_history", "render_report", "write_report"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ from scipy import stats
 from examples.generate_fraud_data import DRIFTED_FEATURES, STABLE_FEATURES
 from monitoring.definition import load_file
 from monitoring.interfaces.cli import EXIT_BREACH, EXIT_INVALID, EXIT_OK, main
+from monitoring.run import local
 from monitoring.run.local import run_local
 from monitoring.storage.local import LocalStore
 from tests.monitoring.conftest import EXAMPLE
@@ -186,3 +189,25 @@ def test_demo_command_writes_data_results_and_summary(tmp_path: Path) -> None:
     assert "breached" in text
     runs = list((tmp_path / "demo" / "results" / "fraud-detection-demo").glob("*/run.json"))
     assert len(runs) == 1
+
+
+def test_the_command_line_loads_without_scipy_stats_and_matplotlib() -> None:
+    """``validate``, ``--help`` and the start of a run do not wait for the tests' and the charts' imports
+    (~1.6 s): the modules that need them import them where they use them, and a run preloads them."""
+    code = ("import sys, monitoring.interfaces.cli; "
+            "print([m for m in ('scipy.stats', 'scipy.special', 'matplotlib') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[3])
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_run_whose_preloading_fails_completes_and_says_so(demo: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> None:
+        raise ImportError("no module named scipy.stats (a broken install)")
+
+    monkeypatch.setattr(local.metrics, "preload", broken)
+    _plan, run = run_local(load_file(demo / "monitor.yaml"), FIRE, LocalStore(tmp_path))
+    assert run["status"] == "completed"
+    assert "preloading the run's modules failed" in caplog.text
