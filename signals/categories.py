@@ -45,8 +45,11 @@ def _split(counted: pl.DataFrame, name: str) -> tuple[pl.Series, np.ndarray]:
 
 
 def distinct_counts(series: pl.Series) -> tuple[pl.Series, np.ndarray]:
-    """Each distinct value of a column (null and NaN among them) and its count."""
-    return _split(series.alias("value").value_counts(name="len"), series.name)
+    """Each distinct value of a column (null and NaN among them) and its count, in no particular order.
+
+    A group-by rather than ``Series.value_counts``, which counts the same groups 1.7-2.5x slower (36-39 ms
+    against 14-22 ms on a million strings of 25 categories)."""
+    return _split(series.alias("value").to_frame().group_by("value").len(), series.name)
 
 
 def streamed_distinct_counts(frame: pl.LazyFrame, column: str) -> tuple[pl.Series, np.ndarray]:

@@ -20,7 +20,7 @@ from signals.categories import distinct_counts, keyed_counts, text_counts
 from signals.gate import AUTO, DEFAULT_SIGNIFICANCE, Significance, apply_gate, check_thresholds, gated
 from signals.info import GREATER_IS_BETTER, FeatureKind
 from signals.nulls import MIN_EXPECTED, MomentNull, nwd_null, table_nulls
-from signals.profile import Moments, counted_profile, sorted_profile
+from signals.profile import Moments, counted_profile, float_values, sorted_profile
 from signals.results import FeatureResult, Histogram, MetricResult, SignalResult, judge
 
 Binning = Literal["equal_width", "quantile"]
@@ -41,7 +41,7 @@ def numeric_values(series: pl.Series, *, moments: list[Moments] | None = None,
     ``moments``: a list that gets the values' ``signals.profile.Moments`` (with the ``skewness``), taken
     before the sort, in place, so the profile shares this conversion and sort without another copy.
     """
-    values = series.cast(pl.Float64, strict=False).to_numpy()
+    values = float_values(series, strict=False)
     finite = values[np.isfinite(values)]
     nulls = int(np.count_nonzero(np.isnan(values)))
     if moments is not None:
@@ -136,17 +136,17 @@ def numerical_drift(reference: pl.Series, production: pl.Series, *, thresholds: 
     edges = m.quantile_edges(ref, prod) if binning == "quantile" else m.sturges_edges(ref, prod)
     ref_counts, prod_counts = m.bin_counts(ref, edges), m.bin_counts(prod, edges)
     gap = m.EcdfGap.of(ref, prod)
+    std = m.reference_std(ref)
     values = {
         "jensen_shannon_distance": m.jensen_shannon_distance(ref_counts, prod_counts),
-        "normalized_wasserstein_distance": m.normalized_wasserstein_distance(ref, prod, gap=gap),
+        "normalized_wasserstein_distance": m.normalized_wasserstein_distance(ref, prod, gap=gap, std=std),
         "population_stability_index": m.population_stability_index(ref_counts, prod_counts),
         "two_sample_kolmogorov_smirnov_test": m.ks_two_sample_pvalue(ref, prod, gap=gap),
     }
     nulls: dict[str, MomentNull] = {}
     if significance is not None:
         nulls = table_nulls(ref_counts, prod_counts, replicates=significance.replicates, seed=significance.seed)
-        scale = max(float(np.std(ref, ddof=1)) if len(ref) > 1 else 0.0, 0.001)
-        nulls["normalized_wasserstein_distance"] = nwd_null(gap.merged, len(ref), len(prod), scale=scale,
+        nulls["normalized_wasserstein_distance"] = nwd_null(gap.merged, len(ref), len(prod), scale=max(std, 0.001),
                                                             replicates=significance.replicates, seed=significance.seed)
         details["nulls"] = {name: null.method for name, null in nulls.items()}
     details["binning"] = binning

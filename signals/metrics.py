@@ -235,22 +235,28 @@ class EcdfGap:
 
 
 def normalized_wasserstein_distance(reference: np.ndarray, production: np.ndarray, *,
-                                    std_floor: float = 0.001, gap: EcdfGap | None = None) -> float:
+                                    std_floor: float = 0.001, gap: EcdfGap | None = None,
+                                    std: float | None = None) -> float:
     r"""First Wasserstein distance divided by the reference's sample standard deviation.
 
     .. math:: NWD = \frac{\int |F_r(x) - F_p(x)|\,dx}{\max(s_r, \epsilon)}
 
     where :math:`F` are the empirical CDFs, :math:`s_r` the sample std of the reference (ddof = 1; a
     single value has none) and :math:`\epsilon` = ``std_floor`` (0.001, as Azure ML). Equals scipy's
-    ``wasserstein_distance(reference, production) / max(std, 0.001)``. ``gap``: the samples' ``EcdfGap``
-    when the caller already has it. Ramdas et al. (2017), doi:10.3390/e19020047.
+    ``wasserstein_distance(reference, production) / max(std, 0.001)``. ``gap`` and ``std``: the samples'
+    ``EcdfGap`` and :math:`s_r` (``reference_std``) when the caller already has them. Ramdas et al.
+    (2017), doi:10.3390/e19020047.
 
     >>> normalized_wasserstein_distance(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
     0.0
     """
     w1 = (gap or EcdfGap.of(reference, production)).wasserstein()
-    std = float(np.std(reference, ddof=1)) if len(reference) > 1 else 0.0
-    return w1 / max(std, std_floor)
+    return w1 / max(reference_std(reference) if std is None else std, std_floor)
+
+
+def reference_std(reference: np.ndarray) -> float:
+    """The sample std (ddof 1) by which NWD divides; 0 for a single value."""
+    return float(np.std(reference, ddof=1)) if len(reference) > 1 else 0.0
 
 
 def ks_two_sample_pvalue(reference: np.ndarray, production: np.ndarray, *, gap: EcdfGap | None = None) -> float:
@@ -379,6 +385,7 @@ __all__ = [
     "population_stability_index",
     "preload",
     "quantile_edges",
+    "reference_std",
     "smirnov_sum",
     "sturges_edges",
 ]

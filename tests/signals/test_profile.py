@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -9,7 +11,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from signals.profile import categorical_profile, numerical_profile, sorted_quantiles
+from signals.profile import Moments, categorical_profile, numerical_profile, sorted_quantiles
 
 
 def test_numerical_profile_matches_numpy() -> None:
@@ -76,3 +78,20 @@ def test_sorted_quantiles_are_numpy_s_to_the_bit(n: int) -> None:
     for values in (np.sort(rng.lognormal(size=n)), np.sort(np.round(rng.normal(0, 2, size=n)))):
         qs = [0.0, 0.05, 0.5, 0.95, 1.0, *np.linspace(0, 1, 21), *rng.random(50)]
         assert sorted_quantiles(values, qs).tolist() == np.quantile(values, qs).tolist()
+
+
+@pytest.mark.parametrize("shape", ["normal", "lognormal", "constant", "ties", "tiny"])
+def test_moments_are_numpys_mean_and_std_and_scipys_skewness_to_the_bit(shape: str) -> None:
+    rng = np.random.default_rng(11)
+    values = {"normal": rng.normal(3, 2, 100_003), "lognormal": rng.lognormal(0, 1.5, 20_000),
+              "constant": np.full(5000, 7.25), "ties": rng.integers(0, 3, 999).astype(float),
+              "tiny": np.array([1.0, 4.0, 4.5])}[shape]
+    moments = Moments.of(values, skewness=True)
+    assert moments.mean == float(values.mean())
+    assert moments.std == float(values.std(ddof=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy's warning on constant values
+        expected = float(stats.skew(values))
+    assert moments.skewness == expected or (math.isnan(expected) and math.isnan(moments.skewness or 0.0))
+    assert Moments.of(values[:2], skewness=True).skewness is None
+    assert Moments.of(values[:1]).std is None
