@@ -291,6 +291,14 @@ def local_run(data: Path, monitor: Path, budget: int, compare: int | None) -> di
     return measured
 
 
+def _shown(key: str, value: Any) -> Any:
+    """Seconds and MiB to 2 decimals; a relative difference to 3 significant digits (rounded to 2 decimals,
+    2.3e-15 would print as 0.0, which is what an earlier table of this file said)."""
+    if not isinstance(value, float):
+        return value
+    return float(f"{value:.3g}") if key.endswith("difference") else round(value, 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -312,8 +320,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
-        step = {"all": _all_steps, "range-memory": _range_memory}.get(args.step[0])
-        print(json.dumps(step(args.monitor, args.out) if step else _step(*args.step, args.monitor, args.out)))
+        name, arg = args.step
+        step = {"all": _all_steps, "range-memory": _range_memory}.get(name)
+        print(json.dumps(step(args.monitor, args.out) if step else _step(name, arg, args.monitor, args.out)))
         return
     data = ROOT / ".data" / f"scale-{args.rows}-{args.numerical}-{args.categorical}"
     ref, prod = data / "ref", data / "prod"
@@ -332,8 +341,7 @@ def main() -> None:
 
     def show(what: str, m: dict[str, Any]) -> None:
         m.pop("output", None)
-        print(json.dumps({**common, "what": what, **{k: round(v, 2) if isinstance(v, float) else v
-                                                     for k, v in m.items()}}), flush=True)
+        print(json.dumps({**common, "what": what, **{k: _shown(k, v) for k, v in m.items()}}), flush=True)
 
     if args.range_memory:
         range_memory(data, monitor, args.range_memory, common)
