@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+#: Columns of at least this many rows are counted by a group-by (``distinct_counts``).
+GROUP_BY_ROWS = 500_000
 #: Floats with an integral value below this magnitude convert to Int64 exactly.
 _INT64_LIMIT = 2.0**63
 
@@ -47,9 +49,14 @@ def _split(counted: pl.DataFrame, name: str) -> tuple[pl.Series, np.ndarray]:
 def distinct_counts(series: pl.Series) -> tuple[pl.Series, np.ndarray]:
     """Each distinct value of a column (null and NaN among them) and its count, in no particular order.
 
-    A group-by rather than ``Series.value_counts``, which counts the same groups 1.7-2.5x slower (36-39 ms
-    against 14-22 ms on a million strings of 25 categories)."""
-    return _split(series.alias("value").to_frame().group_by("value").len(), series.name)
+    Long columns are counted by a group-by, short ones by ``Series.value_counts`` (the same groups): on
+    strings of 25 categories the group-by takes 0.7-3.7 ms whatever the length below 100,000 rows, where
+    ``value_counts`` takes 0.02-0.26 ms; from about 500,000 rows it is faster (13 against 18-24 ms at
+    600,000-800,000, 17-19 against 29-34 ms at a million)."""
+    value = series.alias("value")
+    counted = value.to_frame().group_by("value").len() if len(series) >= GROUP_BY_ROWS else \
+        value.value_counts(name="len")
+    return _split(counted, series.name)
 
 
 def streamed_distinct_counts(frame: pl.LazyFrame, column: str) -> tuple[pl.Series, np.ndarray]:
@@ -90,4 +97,5 @@ def _summed(keys: pl.Series, counts: np.ndarray) -> tuple[dict[str, int], int]:
     return out, nulls
 
 
-__all__ = ["category_keys", "distinct_counts", "keyed_counts", "streamed_distinct_counts", "text_counts"]
+__all__ = ["GROUP_BY_ROWS", "category_keys", "distinct_counts", "keyed_counts", "streamed_distinct_counts",
+           "text_counts"]

@@ -31,12 +31,21 @@ def _sides(reference: Any, production: Any) -> dict[str, Any]:
     return {"reference": reference, "production": production}
 
 
+#: From this many rows, a column's nulls are filled by polars before it goes to numpy (``float_values``).
+FILL_NULL_ROWS = 50_000
+
+
 def float_values(series: pl.Series, *, strict: bool = True) -> np.ndarray:
     """The column as float64 with nulls as NaN (read-only when polars hands over its buffer).
 
-    polars fills the nulls before the conversion: ``to_numpy`` of a column with nulls copies it holding
-    the GIL (7 ms per million values), which serialised the threads that compute features at once."""
-    return series.cast(pl.Float64, strict=strict).fill_null(np.nan).to_numpy()
+    ``to_numpy`` of a column with nulls copies it holding the GIL (7 ms per million values), which
+    serialised the threads that compute features at once; so a long column's nulls are filled by polars
+    first (0.33 against 0.88 ms at 100,000 values). ``fill_null`` costs ~0.1 ms whatever the length, so
+    a short column, or one without nulls (whose buffer numpy then shares), goes to numpy directly."""
+    values = series.cast(pl.Float64, strict=strict)
+    if len(values) >= FILL_NULL_ROWS and values.null_count():
+        values = values.fill_null(np.nan)
+    return values.to_numpy()
 
 
 def _numbers(series: pl.Series) -> np.ndarray:
@@ -198,5 +207,6 @@ def attach_profiles(result: SignalResult, production: pl.DataFrame, reference: p
     return result.model_copy(update={"features": features})
 
 
-__all__ = ["QUANTILE_BINS", "SKEWED", "TOP_CATEGORIES", "Moments", "attach_profiles", "categorical_profile",
-           "counted_profile", "float_values", "numerical_profile", "sorted_profile", "sorted_quantiles"]
+__all__ = ["FILL_NULL_ROWS", "QUANTILE_BINS", "SKEWED", "TOP_CATEGORIES", "Moments", "attach_profiles",
+           "categorical_profile", "counted_profile", "float_values", "numerical_profile", "sorted_profile",
+           "sorted_quantiles"]

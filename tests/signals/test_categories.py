@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
+from signals import categories
 from signals.categories import category_keys
 from signals.drift import categorical_drift, category_counts
 from signals.quality import feature_quality
@@ -69,3 +70,18 @@ def test_keys_join_numbers_by_value_and_keep_text_as_written() -> None:
     assert category_keys(pl.Series([Decimal("1.00"), Decimal("2.50")])).to_list() == ["1", "2.5"]
     assert category_keys(pl.Series(["1", "1.0", "01"])).to_list() == ["1", "1.0", "01"]
     assert category_keys(pl.Series([True, False])).to_list() == ["true", "false"]
+
+
+@pytest.mark.parametrize("group_by_rows", [0, 10**9])  # every column by group-by; every one by value_counts
+@pytest.mark.parametrize("values", [["b", None, "a", "b", "é", None, "b"], [1.5, float("nan"), None, 1.5, -0.0, 0.0]])
+def test_distinct_counts_are_the_counts_of_each_value_by_either_method(
+        values: list[object], group_by_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(categories, "GROUP_BY_ROWS", group_by_rows)
+    distinct, counts = categories.distinct_counts(pl.Series("x", values))
+    got: Counter[object] = Counter()
+    for value, count in zip(distinct.to_list(), counts.tolist(), strict=True):
+        got["nan" if value != value else value] += count  # NaN is one value to polars, never to Python
+    expected = Counter("nan" if v != v else v for v in values)  # -0.0 == 0.0 in Python, one group in polars
+    assert got == expected
+    assert sum(counts) == len(values)
+    assert distinct.name == "x"

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
+from signals import profile
 from signals.profile import Moments, categorical_profile, numerical_profile, sorted_quantiles
 
 
@@ -95,3 +96,18 @@ def test_moments_are_numpys_mean_and_std_and_scipys_skewness_to_the_bit(shape: s
     assert moments.skewness == expected or (math.isnan(expected) and math.isnan(moments.skewness or 0.0))
     assert Moments.of(values[:2], skewness=True).skewness is None
     assert Moments.of(values[:1]).std is None
+
+
+@pytest.mark.parametrize("rows", [100, profile.FILL_NULL_ROWS])  # converted by numpy; nulls filled by polars
+@pytest.mark.parametrize("nulls", [True, False])
+def test_float_values_are_the_column_with_nulls_as_nan(rows: int, nulls: bool) -> None:
+    rng = np.random.default_rng(4)
+    values = rng.normal(size=rows)
+    values[::7] = np.inf
+    values[3::11] = np.nan
+    missing = np.zeros(rows, dtype=bool)
+    missing[5::13] = nulls
+    series = pl.Series("x", values).scatter(np.flatnonzero(missing), None)
+    expected = np.where(missing, np.nan, values)
+    np.testing.assert_array_equal(profile.float_values(series), expected)
+    assert profile.float_values(pl.Series("i", [1, None, 3])).tolist()[::2] == [1.0, 3.0]
