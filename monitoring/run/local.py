@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 def _preload() -> None:
     """What a run imports late (scipy for the tests, matplotlib for the report: ~1.6 s of CPU), loaded
-    while the run plans, reads and sorts, where a core is free (polars and numpy release the GIL)."""
+    while the run plans, reads and sorts: polars and numpy release the GIL, so the imports overlap with
+    them (on 2 cores they still share the CPU; bench/README.md, session 6, has the measurements)."""
     try:
         metrics.preload()
         report.preload()
