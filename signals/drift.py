@@ -146,7 +146,7 @@ def numerical_drift(reference: pl.Series, production: pl.Series, *, thresholds: 
     nulls: dict[str, MomentNull] = {}
     if significance is not None:
         nulls = table_nulls(ref_counts, prod_counts, replicates=significance.replicates, seed=significance.seed)
-        nulls["normalized_wasserstein_distance"] = nwd_null(gap.merged, len(ref), len(prod), scale=max(std, 0.001),
+        nulls["normalized_wasserstein_distance"] = nwd_null(gap.merged, len(ref), len(prod), scale=m.nwd_scale(std),
                                                             replicates=significance.replicates, seed=significance.seed)
         details["nulls"] = {name: null.method for name, null in nulls.items()}
     details["binning"] = binning

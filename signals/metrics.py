@@ -18,6 +18,9 @@ import numpy as np
 #: loading the package, and the command line that does, does not pay it).
 SCIPY_MODULES = ("scipy.stats", "scipy.special", "scipy.spatial.distance")
 
+#: NWD divides by the reference's std, floored here (Azure ML's 0.001), in memory and by value range alike.
+NWD_STD_FLOOR = 0.001
+
 #: ``ks_2samp(method="auto")`` switches from the exact to the asymptotic p-value above this size.
 KS_EXACT_MAX_N = 10_000
 #: Exact KS p-values kept, keyed by (n, m, h); the cache is emptied when it reaches this size.
@@ -235,7 +238,7 @@ class EcdfGap:
 
 
 def normalized_wasserstein_distance(reference: np.ndarray, production: np.ndarray, *,
-                                    std_floor: float = 0.001, gap: EcdfGap | None = None,
+                                    std_floor: float = NWD_STD_FLOOR, gap: EcdfGap | None = None,
                                     std: float | None = None) -> float:
     r"""First Wasserstein distance divided by the reference's sample standard deviation.
 
@@ -257,6 +260,11 @@ def normalized_wasserstein_distance(reference: np.ndarray, production: np.ndarra
 def reference_std(reference: np.ndarray) -> float:
     """The sample std (ddof 1) by which NWD divides; 0 for a single value."""
     return float(np.std(reference, ddof=1)) if len(reference) > 1 else 0.0
+
+
+def nwd_scale(std: float | None) -> float:
+    """What NWD divides W1 by: the reference's std (None: it has none) floored at ``NWD_STD_FLOOR``."""
+    return max(std or 0.0, NWD_STD_FLOOR)
 
 
 def ks_two_sample_pvalue(reference: np.ndarray, production: np.ndarray, *, gap: EcdfGap | None = None) -> float:
@@ -371,6 +379,7 @@ def preload() -> None:
 __all__ = [
     "EcdfGap",
     "KS_EXACT_MAX_N",
+    "NWD_STD_FLOOR",
     "SMIRNOV_EXACT_MAX_N",
     "SMIRNOV_SUM_MAX_ND2",
     "SMIRNOV_SUM_MIN_N",
@@ -381,6 +390,7 @@ __all__ = [
     "jensen_shannon_distance",
     "ks_two_sample_pvalue",
     "normalized_wasserstein_distance",
+    "nwd_scale",
     "pool_sparse",
     "population_stability_index",
     "preload",

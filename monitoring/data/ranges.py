@@ -302,7 +302,7 @@ def combine_shares(summary: FeatureSummary, shares: Iterable[RangeShare], thresh
                          f"{(r.finite, p.finite)}; the data changed between the phases")
     ref_bins = np.sum([s.reference_bins for s in shares], axis=0)
     prod_bins = np.sum([s.production_bins for s in shares], axis=0)
-    scale = max(r.std or 0.0, 0.001)
+    scale = m.nwd_scale(r.std)
     values = {
         "jensen_shannon_distance": m.jensen_shannon_distance(ref_bins, prod_bins),
         "normalized_wasserstein_distance": combined.wasserstein / scale,
