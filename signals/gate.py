@@ -33,11 +33,11 @@ AUTO = "auto"
 
 def adjust_pvalues(pvalues: Sequence[float], correction: Correction = "holm") -> np.ndarray:
     """Multiplicity-adjusted p-values, in the order given (see the module docstring)."""
-    from scipy import stats
     p = np.asarray(pvalues, dtype=float)
     if len(p) == 0:
         return p
     if correction == "bh":
+        from scipy import stats  # only here: its import costs ~1 s of CPU (signals.laws)
         return np.asarray(stats.false_discovery_control(p, method="bh"))
     order = np.argsort(p, kind="stable")
     m = len(p)

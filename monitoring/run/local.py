@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def _preload() -> None:
-    """What a run imports late (scipy for the tests, matplotlib for the report: ~1.6 s of CPU), loaded
+    """What a run imports late (scipy.special for the tests, matplotlib for the report: ~0.9 s of CPU), loaded
     while the run plans, reads and sorts: polars and numpy release the GIL, so the imports overlap with
     them (on 2 cores they still share the CPU; bench/README.md, session 6, has the measurements)."""
     try:

@@ -9,6 +9,7 @@ import pytest
 from scipy import special, stats
 from scipy.spatial import distance
 
+from signals import laws
 from signals import metrics as m
 
 
@@ -82,9 +83,9 @@ def test_ks_asymptotic_pvalue_equals_kstwo_where_scipy_sums_term_by_term(en: int
     ours (``smirnov_sum``, one numpy pass) equals it to 1e-11, from p = 0.02 down to p = 1e-295."""
     d = math.sqrt(nd2 / en)
     n, k = en * 2, en * 2  # round(n k / (n + k)) = en
-    assert m.SMIRNOV_SUM_MIN_N < en <= m.SMIRNOV_EXACT_MAX_N
-    assert 2.2 <= nd2 < m.SMIRNOV_SUM_MAX_ND2
-    assert m.smirnov_sum(en, d) == pytest.approx(special.smirnov(en, d), rel=1e-11, abs=0)
+    assert laws.SMIRNOV_SUM_MIN_N < en <= laws.SMIRNOV_EXACT_MAX_N
+    assert 2.2 <= nd2 < laws.SMIRNOV_SUM_MAX_ND2
+    assert laws.smirnov_sum(en, d) == pytest.approx(special.smirnov(en, d), rel=1e-11, abs=0)
     assert m.ks_asymptotic_pvalue(d, n, k) == pytest.approx(float(stats.kstwo.sf(d, en)), rel=1e-11, abs=0)
 
 
