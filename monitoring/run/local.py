@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +37,26 @@ def _preload() -> None:
         log.warning("preloading the run's modules failed", exc_info=True)
 
 
+#: The young generation's collection threshold during a local run (Python's default: 700 allocations).
+RUN_GC_THRESHOLD = 100_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect the young generation every ``RUN_GC_THRESHOLD`` allocations while a run lasts, then restore the
+    previous thresholds. A run allocates millions of short-lived objects (documents, pydantic models,
+    matplotlib artists) and leaves few reference cycles, and each collection holds the GIL: at the default
+    700 the collector took 0.28-0.32 s of a 1M x 30 run, at 100,000 it takes ~0.11 s (bench/README.md,
+    session 7), with the same peak memory."""
+    previous = gc.get_threshold()
+    gc.set_threshold(RUN_GC_THRESHOLD, *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
+@_fewer_collections()
 def run_local(loaded: LoadedMonitor, fire_time: datetime, store: Store, *,
               asset_map: dict[str, str] | None = None, max_workers: int = 4,
               on_feature: Callable[[str, str], None] | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import subprocess
@@ -211,3 +212,30 @@ def test_a_run_whose_preloading_fails_completes_and_says_so(demo: Path, tmp_path
     _plan, run = run_local(load_file(demo / "monitor.yaml"), FIRE, LocalStore(tmp_path))
     assert run["status"] == "completed"
     assert "preloading the run's modules failed" in caplog.text
+
+
+def test_a_run_collects_the_young_generation_less_often_and_restores_the_collector(
+        demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a run lasts the young generation is collected every ``RUN_GC_THRESHOLD`` allocations (each
+    collection holds the GIL the feature threads need); the caller's thresholds come back afterwards, also
+    when the run fails."""
+    seen: list[tuple[int, int, int]] = []
+    planned = local.plan_run
+
+    def plan(*args: object, **kwargs: object) -> object:
+        seen.append(gc.get_threshold())
+        return planned(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(local, "plan_run", plan)
+    before = gc.get_threshold()
+    run_local(load_file(demo / "monitor.yaml"), FIRE, LocalStore(tmp_path))
+    assert seen == [(local.RUN_GC_THRESHOLD, *before[1:])]
+    assert gc.get_threshold() == before
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("planning failed")
+
+    monkeypatch.setattr(local, "plan_run", failing)
+    with pytest.raises(RuntimeError, match="planning failed"):
+        run_local(load_file(demo / "monitor.yaml"), FIRE, LocalStore(tmp_path))
+    assert gc.get_threshold() == before
