@@ -102,7 +102,7 @@ def test_wheel_holds_both_packages_templates_and_the_command(wheel: Path) -> Non
     assert not any(n.startswith(("tests/", "functions/", "examples/", "infra/", "bench/")) for n in names)
     dist_info = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     entry_points = zipfile.ZipFile(wheel).read(dist_info).decode()
-    assert "funcmon = monitoring.interfaces.cli:main" in entry_points
+    assert "funcmon = monitoring.__main__:run" in entry_points
 
 
 @pytest.mark.slow
