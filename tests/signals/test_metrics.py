@@ -26,7 +26,8 @@ def _reference_edges(ref: np.ndarray, prod: np.ndarray) -> np.ndarray:
 
 
 CASES = [(1, 500, 700, 0.0, 1.0), (2, 2000, 300, 0.4, 1.0), (3, 64, 64, 0.0, 2.0), (4, 5, 9, 1.0, 0.5),
-         (5, 12_000, 15_000, 0.02, 1.0), (6, 30_000, 2_000, 0.1, 1.3)]
+         (5, 12_000, 15_000, 0.02, 1.0), (6, 30_000, 2_000, 0.1, 1.3),
+         (7, 150_001, 99_999, 0.01, 1.0)]  # several of EcdfGap's blocks of 65,536 merged values
 
 
 @pytest.mark.parametrize(("seed", "n_ref", "n_prod", "shift", "scale"), CASES)
@@ -95,6 +96,16 @@ def test_ks_asymptotic_pvalue_equals_kstwo_just_outside_that_band(en: int, nd2: 
     """Outside the band scipy's own branches (Pelz-Good, its loop, its approximation above 10**6) give the value."""
     d = math.sqrt(nd2 / en)
     assert m.ks_asymptotic_pvalue(d, en * 2, en * 2) == pytest.approx(float(stats.kstwo.sf(d, en)), rel=1e-11, abs=0)
+
+
+def test_ecdf_gap_across_blocks_with_ties_matches_scipy() -> None:
+    """Ties that straddle EcdfGap's blocks (one rounded value recurs thousands of times)."""
+    rng = np.random.default_rng(8)
+    ref = np.sort(np.round(rng.normal(size=180_000), 2))
+    prod = np.sort(np.round(rng.normal(0.01, 1.0, size=120_000), 2))
+    gap = m.EcdfGap.of(ref, prod)
+    assert gap.ks_statistic() == pytest.approx(stats.ks_2samp(ref, prod).statistic, rel=1e-12)
+    assert gap.wasserstein() == pytest.approx(stats.wasserstein_distance(ref, prod), rel=1e-12)
 
 
 def test_ks_with_ties_matches_scipy() -> None:
