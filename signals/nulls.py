@@ -384,9 +384,13 @@ def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates
     n = len(merged)
     if n < 2:
         return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
-    ends = np.flatnonzero(np.append(merged[1:] != merged[:-1], True))
-    discrete = len(ends) <= 4 * cells  # few distinct values: the ECDFs only change at them, use them exactly
-    pos, mid_u = (ends, (ends[:-1] + 1) / n) if discrete else _grid(n, cells)
+    changes = merged[1:] != merged[:-1]
+    discrete = np.count_nonzero(changes) < 4 * cells  # few distinct values: the ECDFs only change at them
+    if discrete:  # use them exactly (their positions are only listed then: 8 bytes a value otherwise)
+        ends = np.flatnonzero(np.append(changes, True))
+        pos, mid_u = ends, (ends[:-1] + 1) / n
+    else:
+        pos, mid_u = _grid(n, cells)
     return nwd_null_at(pos, merged[pos], mid_u, n_r, n_p, discrete=discrete, scale=scale, replicates=replicates,
                        seed=seed, cells=cells)
 

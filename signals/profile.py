@@ -64,7 +64,7 @@ def _central(values: np.ndarray, *, skewness: bool) -> tuple[float, float | None
     passes over the values."""
     mean = values.mean()
     centred = values - mean
-    squares = centred * centred
+    squares = centred * centred if skewness else np.multiply(centred, centred, out=centred)
     total = squares.sum()
     std = float(np.sqrt(total / (values.size - 1))) if values.size > 1 else None
     if not skewness or values.size <= 2:
