@@ -50,10 +50,8 @@ def kstwo_sf(d: float, n: int) -> float:
     >>> kstwo_sf(0.0, 500_000), kstwo_sf(0.1, 500_000)
     (1.0, 0.0)
     """
-    if d >= 1.0:
-        return 0.0
-    if d <= 0.0:
-        return 1.0
+    if math.isnan(d) or not 0.0 < d < 1.0:
+        return d if math.isnan(d) else float(d <= 0.0)
     if n <= SMALL_N:
         return _scipy_kstwo_sf(d, n)
     t = n * d

@@ -42,6 +42,8 @@ def test_kstwo_sf_ends() -> None:
     assert laws.kstwo_sf(-0.1, 10**6) == 1.0
     assert laws.kstwo_sf(1.0, 10**6) == 0.0
     assert laws.kstwo_sf(0.3, 10**6) == float(stats.kstwo.sf(0.3, 10**6)) == 0.0
+    assert math.isnan(laws.kstwo_sf(math.nan, 10**6))
+    assert math.isnan(float(stats.kstwo.sf(math.nan, 10**6)))
 
 
 def test_pelz_good_cdf_is_kstwo_cdf_where_scipy_uses_it() -> None:
