@@ -385,7 +385,7 @@ def nwd_null(merged: np.ndarray, n_r: int, n_p: int, *, scale: float, replicates
     if n < 2:
         return MomentNull("brownian_bridge", 0.0, 0.0, 0.0)
     changes = merged[1:] != merged[:-1]
-    discrete = np.count_nonzero(changes) < 4 * cells  # few distinct values: the ECDFs only change at them
+    discrete = int(np.count_nonzero(changes)) < 4 * cells  # few distinct values: the ECDFs only change at them
     if discrete:  # use them exactly (their positions are only listed then: 8 bytes a value otherwise)
         ends = np.flatnonzero(np.append(changes, True))
         pos, mid_u = ends, (ends[:-1] + 1) / n
