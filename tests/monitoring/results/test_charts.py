@@ -14,7 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from monitoring.results import charts
+from monitoring.results import chart_layout, charts
 
 HOSTILE = ["plain", "a category name far longer than any chart can hold on one line, and then some more",
            "two\nlines", "$5 off $", "x^2_{a}", "naïve café ✓", ""]
@@ -72,7 +72,7 @@ def test_category_bars_are_shares_of_each_sides_count_and_new_ones_are_red(drawn
     for bars, low in ((ref, -0.42), (prod, 0.0)):  # side by side on each category, the reference above
         np.testing.assert_allclose(bars[:, :, 1].min(axis=1), np.arange(3) + low)
         np.testing.assert_allclose(bars[:, :, 1].max(axis=1), np.arange(3) + low + 0.42)
-    labels = charts.tick_labels(ax, "y")
+    labels = chart_layout.tick_labels(ax, "y")
     assert [t.get_text() for t in labels] == ["a", "b", "c (new)"]
     assert [t.get_color() for t in labels] == ["#57606a", "#57606a", charts.BREACH]
 
@@ -125,10 +125,10 @@ def _inside(text: Text, page: Any, renderer: Any, kind: int) -> None:
 def _clear_of(ax: Any, figure: Figure, renderer: Any, kind: int) -> None:
     """Tick and axis labels left of and below the plot area, legend and title above it."""
     area = ax.get_window_extent(renderer)
-    for label in charts.tick_labels(ax, "y"):
+    for label in chart_layout.tick_labels(ax, "y"):
         if label.get_text():
             assert label.get_window_extent(renderer).x1 <= area.x0, (kind, label.get_text())
-    for label in [*charts.tick_labels(ax, "x"), ax.xaxis.label]:
+    for label in [*chart_layout.tick_labels(ax, "x"), ax.xaxis.label]:
         if label.get_text():
             assert label.get_window_extent(renderer).y1 <= area.y0, (kind, label.get_text())
     for legend in figure.legends:
@@ -143,14 +143,14 @@ def test_labels_are_cut_to_the_label_width_and_dollars_stay_text(drawn: list[Fig
                                                       "production": [1] * len(HOSTILE)})
     assert isinstance(svg, str)
     assert ">$5 off $</text>" in svg  # dollar signs as text, not mathtext (which draws "5 off" in glyph runs)
-    labels = [t.get_text() for t in charts.tick_labels(drawn[0].axes[0], "y")]
+    labels = [t.get_text() for t in chart_layout.tick_labels(drawn[0].axes[0], "y")]
     assert labels[1].endswith("…")
     assert HOSTILE[1].startswith(labels[1][:-1])
     assert labels[2] == "two lines"
     drawn[0].set_dpi(144)
     renderer = FigureCanvasAgg(drawn[0]).get_renderer()
-    widths = [t.get_window_extent(renderer).width / 2 for t in charts.tick_labels(drawn[0].axes[0], "y")]
-    assert max(widths) <= charts.LABEL_WIDTH + 1
+    widths = [t.get_window_extent(renderer).width / 2 for t in chart_layout.tick_labels(drawn[0].axes[0], "y")]
+    assert max(widths) <= chart_layout.LABEL_WIDTH + 1
 
 
 def test_constant_feature_and_empty_inputs() -> None:
