@@ -46,7 +46,7 @@ def _fewer_collections() -> Iterator[None]:
     """Collect the young generation every ``RUN_GC_THRESHOLD`` allocations while a run lasts, then restore the
     previous thresholds. A run allocates millions of short-lived objects (documents, pydantic models,
     matplotlib artists) and leaves few reference cycles, and each collection holds the GIL: at the default
-    700 the collector took 0.28-0.32 s of a 1M x 30 run, at 100,000 it takes ~0.11 s (bench/README.md,
+    700 the collector took 0.22-0.32 s of a 1M x 30 run, at 100,000 it takes ~0.11 s (bench/README.md,
     session 7), with the same peak memory."""
     previous = gc.get_threshold()
     gc.set_threshold(RUN_GC_THRESHOLD, *previous[1:])
