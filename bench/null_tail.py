@@ -25,7 +25,8 @@ import numpy as np
 from scipy import optimize
 
 from signals import metrics as m
-from signals.nulls import MomentNull, js_distance_rows, table_nulls
+from signals.metrics import jensen_shannon_rows
+from signals.nulls import MomentNull, table_nulls
 
 N_REF = 100_000
 
@@ -57,7 +58,7 @@ def exact_tail(pooled: np.ndarray, n: int, cuts: np.ndarray, tables: int, rng: n
     hits = np.zeros(len(cuts), dtype=np.int64)
     for start in range(0, tables, 5000):
         prod = rng.multivariate_hypergeometric(pooled, n, size=min(5000, tables - start))
-        hits += (js_distance_rows(pooled - prod, prod)[:, None] >= cuts[None, :]).sum(axis=0)
+        hits += (jensen_shannon_rows(pooled - prod, prod)[:, None] >= cuts[None, :]).sum(axis=0)
     return hits
 
 

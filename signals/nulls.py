@@ -68,6 +68,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from signals.metrics import jensen_shannon_rows, population_stability_rows
+
 #: Cochran's rule: a table is sparse when an expected count of the smaller sample is below this.
 MIN_EXPECTED = 5.0
 #: Uniform cells of the NWD grid, before the refined tails are added.
@@ -231,24 +233,6 @@ def permuted_counts(pooled: np.ndarray, n_draw: int, replicates: int, rng: np.ra
     return rows if small == n_draw else pooled - rows
 
 
-def js_distance_rows(ref: np.ndarray, prod: np.ndarray) -> np.ndarray:
-    """Base-2 Jensen-Shannon distance of each row pair of count tables (as ``metrics``, vectorised)."""
-    from scipy import special
-    p = ref / ref.sum(axis=1, keepdims=True)
-    q = prod / prod.sum(axis=1, keepdims=True)
-    mid = (p + q) / 2
-    js = (special.rel_entr(p, mid).sum(axis=1) + special.rel_entr(q, mid).sum(axis=1)) / (2 * math.log(2))
-    return np.sqrt(np.clip(js, 0, None))
-
-
-def psi_rows(ref: np.ndarray, prod: np.ndarray, *, pseudo_count: float = 1.0) -> np.ndarray:
-    """PSI with Laplace smoothing of each row pair of count tables (as ``metrics``, vectorised)."""
-    k = ref.shape[1]
-    p = (ref + pseudo_count) / (ref.sum(axis=1, keepdims=True) + pseudo_count * k)
-    q = (prod + pseudo_count) / (prod.sum(axis=1, keepdims=True) + pseudo_count * k)
-    return np.sum((q - p) * np.log(q / p), axis=1)
-
-
 #: Sequential Monte Carlo for the permutation nulls: a tenth of the replicates (at least this many) first ...
 SEQUENTIAL_MIN = 100
 #: ... and the rest only when a metric's p-value from those is at most this.
@@ -286,8 +270,8 @@ def table_nulls(reference_counts: np.ndarray, production_counts: np.ndarray, *, 
     first = min(replicates, max(SEQUENTIAL_MIN, replicates // 10)) if sequential else replicates
     js, psi = _permuted_metrics(pooled, n_p, first, rng)
     nulls = _fitted(js, psi)
-    observed = {"jensen_shannon_distance": float(js_distance_rows(ref[None], prod[None])[0]),
-                "population_stability_index": float(psi_rows(ref[None], prod[None])[0])}
+    observed = {"jensen_shannon_distance": float(jensen_shannon_rows(ref[None], prod[None])[0]),
+                "population_stability_index": float(population_stability_rows(ref[None], prod[None])[0])}
     if first < replicates and any(null.pvalue(observed[name]) <= SEQUENTIAL_STOP_P for name, null in nulls.items()):
         more_js, more_psi = _permuted_metrics(pooled, n_p, replicates - first, rng)
         nulls = _fitted(np.concatenate((js, more_js)), np.concatenate((psi, more_psi)))
@@ -299,7 +283,7 @@ def _permuted_metrics(pooled: np.ndarray, n_p: int, replicates: int,
     """JS distance and PSI of ``replicates`` permuted tables (``permuted_counts``)."""
     sim_prod = permuted_counts(pooled, n_p, replicates, rng)
     sim_ref = pooled - sim_prod
-    return js_distance_rows(sim_ref, sim_prod), psi_rows(sim_ref, sim_prod)
+    return jensen_shannon_rows(sim_ref, sim_prod), population_stability_rows(sim_ref, sim_prod)
 
 
 def _fitted(js: np.ndarray, psi: np.ndarray) -> dict[str, MomentNull]:
@@ -426,5 +410,5 @@ def nwd_null_at(pos: np.ndarray, values: np.ndarray, mid_u: np.ndarray, n_r: int
 
 __all__ = ["MIN_EXPECTED", "NWD_CELLS", "NWD_PERMUTATION_MAX", "ROW_DRAW_MAX", "ROW_DRAW_SHARE", "SEQUENTIAL_MIN",
            "SEQUENTIAL_STOP_P", "TAIL_SAFETY", "MomentNull",
-           "effective_size", "js_distance_rows", "nwd_grid", "nwd_null", "nwd_null_at", "permuted_counts", "psi_rows",
+           "effective_size", "nwd_grid", "nwd_null", "nwd_null_at", "permuted_counts",
            "seeded", "table_nulls"]
