@@ -206,7 +206,7 @@ def test_a_run_whose_preloading_fails_completes_and_says_so(demo: Path, tmp_path
                                                             monkeypatch: pytest.MonkeyPatch,
                                                             caplog: pytest.LogCaptureFixture) -> None:
     def broken() -> None:
-        raise ImportError("no module named scipy.stats (a broken install)")
+        raise ImportError("no module named scipy.special (a broken install)")
 
     monkeypatch.setattr(local.metrics, "preload", broken)
     _plan, run = run_local(load_file(demo / "monitor.yaml"), FIRE, LocalStore(tmp_path))
